@@ -104,3 +104,141 @@ export interface ModelMetrics {
   eceBaseline: number;
   calibration: { bin: number; meanPredicted: number; observedRate: number; n: number }[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// Training, model and scoring-context types (added by the scoring core; all plain JSON).
+
+/** Model families compared by out-of-time validation. */
+export type ModelFamily = 'main_effects' | 'interactions' | 'gbm';
+export type ModelKind = ModelFamily | 'rules';
+
+export interface TrainOptions {
+  /** Segment field and thresholds; DEFAULT_SCORING_SETTINGS when omitted. */
+  settings?: OrgScoringSettings;
+  /** Seed for the bootstrap interval (default 1). */
+  seed?: number;
+  /** Bootstrap resamples for the AUC interval (default 200). */
+  bootstrapResamples?: number;
+  /** Families to compare (default all). E.g. ['main_effects'] to measure what interactions add. */
+  families?: ModelFamily[];
+  /** Fewer closed deals than this (default 200) -> rules model, verdict 'insufficient_data'. */
+  minClosed?: number;
+  /** Fewer of either class than this (default 30) -> rules model, verdict 'insufficient_data'. */
+  minPerClass?: number;
+  /** Consecutive slices by created_date: oldest `train`, next `validation`, rest holdout. */
+  split?: { train: number; validation: number };
+  /** Include each holdout deal's id and calibrated probability in the outcome (for tests). */
+  returnHoldout?: boolean;
+}
+
+export interface CandidateMetrics {
+  family: ModelFamily;
+  /** On the validation slice, after Platt calibration fitted on that slice. */
+  validation: { n: number; auc: number; logLoss: number; brier: number };
+  selected: boolean;
+}
+
+/** A win count over closed deals: [wins, n]. */
+export type WinCount = [number, number];
+
+/** Frozen as-of encoding tables: win counts per category, and the shrinkage strengths. */
+export interface EncodingTables {
+  segmentField: OrgScoringSettings['segmentField'];
+  team: WinCount;
+  /** Per categorical field (rep, industry, region, productType, leadSource), value -> count. */
+  fields: Record<string, Record<string, WinCount>>;
+  /** `${repId}\u0001${segment}` -> count. */
+  repSegment: Record<string, WinCount>;
+  /** Beta prior strength (pseudo-deals) per field and for the rep x segment cells. */
+  strength: Record<string, number>;
+  /** Closed deals counted (closed before `through`). */
+  through: string | null;
+}
+
+export interface FeatureSpec {
+  /** Feature names in coefficient order. */
+  features: string[];
+  segmentField: OrgScoringSettings['segmentField'];
+  /** log(amount) is centred on `amountCenter` and divided by `amountScale`. */
+  amountCenter: number;
+  amountScale: number;
+  notes: string[];
+}
+
+export interface GbmTree {
+  /** Flattened nodes: feature index (-1 for a leaf), threshold, left, right, value. */
+  feature: number[];
+  threshold: number[];
+  left: number[];
+  right: number[];
+  value: number[];
+}
+
+/** A trained model, plain JSON (stored in Postgres jsonb and reloaded). */
+export interface TrainedModel {
+  formatVersion: 1;
+  kind: ModelKind;
+  verdict: Verdict;
+  trainedThrough: string | null;
+  featureSpec: FeatureSpec;
+  /** Linear kinds: logit = intercept + sum(coefficients[j] * (x[j] - reference[j])). */
+  intercept: number;
+  coefficients: number[];
+  reference: number[];
+  /** GBM kind: trees on the same features (additive on the logit). */
+  trees?: GbmTree[];
+  learningRate?: number;
+  /** Platt scaling on the raw logit: calibrated = a * raw + b. null for rules. */
+  calibration: { a: number; b: number } | null;
+  encodings: EncodingTables;
+  metrics: ModelMetrics | null;
+}
+
+export interface TrainOutcome {
+  model: TrainedModel;
+  metrics: ModelMetrics | null;
+  verdict: Verdict;
+  candidates: CandidateMetrics[];
+  featureSpec: FeatureSpec;
+  /** Holdout ids and calibrated probabilities, only with `returnHoldout`. */
+  holdout?: { dealIds: string[]; probabilities: number[] };
+  /** Why the verdict is what it is, in plain words. */
+  summary: string;
+}
+
+/** RSFS for every (rep, segment) with closed deals, plus what is needed for new pairs. */
+export interface RsfsTable {
+  segmentField: OrgScoringSettings['segmentField'];
+  teamRate: number;
+  /** Team rate per segment value. */
+  segmentRates: Record<string, WinCount>;
+  /** Each rep's overall count. */
+  repOverall: Record<string, WinCount>;
+  /** segment -> repId -> result. */
+  results: Record<string, Record<string, RsfsResult>>;
+  /** segment -> { p25, p50 } of the reps' RSFS in that segment. */
+  thresholds: Record<string, { p25: number; p50: number }>;
+  /** Beta prior strength used for the rep x segment shrinkage. */
+  strength: number;
+  computedThrough: string | null;
+}
+
+/** Co-lead assignment state: persisted by the caller, same state -> same answer. */
+export interface CoLeadState {
+  /** Each rep's current open co-lead load (proposed or approved suggestions). */
+  load: Record<string, number>;
+  /** Round-robin cursor (breaks ties between equally loaded candidates). */
+  cursor: number;
+  /** dealId -> current primary co-lead: kept while still a candidate, so rescoring is stable. */
+  assigned?: Record<string, string>;
+}
+
+export interface ScoringContext {
+  rsfs: RsfsTable;
+  settings: OrgScoringSettings;
+  /** Today, YYYY-MM-DD (time is passed in; the core never reads the clock). */
+  now: string;
+  coLeadState: CoLeadState;
+  /** Stored model version id to put on each result (default null). */
+  modelVersion?: number | null;
+}
