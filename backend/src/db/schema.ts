@@ -44,6 +44,8 @@ export const orgs = pgTable('orgs', {
   lastSyncAt: ts('last_sync_at'),
   lastError: text('last_error'),
   lastErrorAt: ts('last_error_at'),
+  /** Salesforce answered REQUEST_LIMIT_EXCEEDED: no writes for this org before this time. */
+  writebackPausedUntil: ts('writeback_paused_until'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow()
 });
@@ -133,7 +135,9 @@ export const modelVersions = pgTable(
     verdict: text('verdict').notNull(), // 'signal' | 'no_reliable_signal' | 'insufficient_data'
     trainedAt: ts('trained_at').notNull().defaultNow(),
     trainedThrough: date('trained_through', { mode: 'string' }),
-    active: boolean('active').notNull().default(true)
+    active: boolean('active').notNull().default(true),
+    /** RSFS table (scoring/types RsfsTable) computed with this version: what scoring reads. */
+    rsfsTable: jsonb('rsfs_table')
   },
   (t) => [uniqueIndex('model_versions_org_version_uq').on(t.orgId, t.version)]
 );
@@ -188,6 +192,15 @@ export const repSegmentStats = pgTable(
   },
   (t) => [primaryKey({ columns: [t.orgId, t.segmentField, t.segmentValue, t.repId] })]
 );
+
+/** Co-lead round-robin cursor per org (scoring/types CoLeadState.cursor), persisted between runs. */
+export const coLeadState = pgTable('co_lead_state', {
+  orgId: text('org_id')
+    .primaryKey()
+    .references(() => orgs.id, { onDelete: 'cascade' }),
+  cursor: integer('cursor').notNull().default(0),
+  updatedAt: ts('updated_at').notNull().defaultNow()
+});
 
 /** Co-lead suggestions for deals whose owner fits the segment poorly. */
 export const coLeadSuggestions = pgTable(
@@ -310,6 +323,12 @@ export const writebackOutbox = pgTable(
     status: text('status').notNull().default('pending'), // pending | done | parked
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /** Version of the source (score version id): an older result never replaces a newer one. */
+    sourceSeq: bigint('source_seq', { mode: 'number' }),
+    /** A writeback worker holds the row until then (a lease; a dead worker's rows come back). */
+    claimedUntil: ts('claimed_until'),
+    /** After a failed attempt: not retried before this time (backoff). */
+    retryAt: ts('retry_at'),
     updatedAt: ts('updated_at').notNull().defaultNow(),
     writtenAt: ts('written_at')
   },

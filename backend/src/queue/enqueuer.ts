@@ -8,4 +8,6 @@ export interface Enqueuer {
   writeback(orgId: string): Promise<void>;
   /** Process an inbox row (webhook event). jobId = inbox id. */
   inboxEvent(orgId: string, inboxId: number): Promise<void>;
+  /** Process several inbox rows of one org in one Redis round trip (jobId = inbox id each). */
+  inboxEvents(orgId: string, inboxIds: number[]): Promise<void>;
 }

@@ -1,6 +1,37 @@
-import type { ScoreResult } from './types.ts';
+// Stable hash of what would be stored or written back for a score: if it is unchanged, the
+// caller stores no new score version. Numbers are rounded to what is shown or stored.
+import { createHash } from 'node:crypto';
+import type { Factor, ScoreResult } from './types.ts';
 
-/** Stable hash of what would be stored or written back for a score. */
-export function resultHash(_r: ScoreResult): string {
-  throw new Error('not implemented');
+function r4(x: number): string {
+  return (Math.round(x * 1e4) / 1e4).toFixed(4);
+}
+
+function factors(list: Factor[]): string {
+  return list.map((f) => `${f.feature}|${r4(f.contribution)}|${f.label}`).join(';');
+}
+
+export function resultHash(r: ScoreResult): string {
+  const rsfs = r.rsfs
+    ? `${r.rsfs.segment}|${r4(r.rsfs.rsfs)}|${r.rsfs.band}|${r.rsfs.n}|${r4(r.rsfs.low)}|${r4(r.rsfs.high)}`
+    : '-';
+  const coLeads = r.coLeads
+    .map(
+      (c) =>
+        `${c.repId}|${c.rank}|${c.isPrimary ? 1 : 0}|${r4(c.winRate)}|${c.sampleSize}|${c.reason}`
+    )
+    .join(';');
+  const canonical = [
+    r.dealId,
+    r4(r.probability),
+    r.riskBand,
+    r.confidence,
+    r.method,
+    String(r.modelVersion ?? '-'),
+    factors(r.explanation.raising),
+    factors(r.explanation.lowering),
+    rsfs,
+    coLeads
+  ].join('\n');
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }

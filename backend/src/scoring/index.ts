@@ -10,6 +10,11 @@ export { trainModel } from './train.ts';
 export { computeRsfsTable } from './rsfs.ts';
 export { scoreDeals, scoreDealsWithState } from './score.ts';
 export { resultHash } from './hash.ts';
-export { generateDeals, dealsToCsvLines, CANONICAL_CSV_HEADER } from '../sample/generate.ts';
+export {
+  generateDeals,
+  dealsToCsvLines,
+  dealToCsvLine,
+  CANONICAL_CSV_HEADER
+} from '../sample/generate.ts';
 export type { GenerateOptions, GeneratedDeal, GeneratedData } from '../sample/generate.ts';
 export * from './types.ts';

@@ -181,10 +181,12 @@ export interface TrainedModel {
   verdict: Verdict;
   trainedThrough: string | null;
   featureSpec: FeatureSpec;
-  /** Linear kinds: logit = intercept + sum(coefficients[j] * (x[j] - reference[j])). */
+  /**
+   * Linear kinds: raw = intercept + sum(coefficients[j] * x[j]); every x[j] is 0 at the
+   * reference deal (team rate, typical amount), so the baseline is the calibrated intercept.
+   */
   intercept: number;
   coefficients: number[];
-  reference: number[];
   /** GBM kind: trees on the same features (additive on the logit). */
   trees?: GbmTree[];
   learningRate?: number;
@@ -218,8 +220,10 @@ export interface RsfsTable {
   results: Record<string, Record<string, RsfsResult>>;
   /** segment -> { p25, p50 } of the reps' RSFS in that segment. */
   thresholds: Record<string, { p25: number; p50: number }>;
-  /** Beta prior strength used for the rep x segment shrinkage. */
-  strength: number;
+  /** Beta prior strengths (pseudo-deals): rep overall, segment, and rep x segment fit. */
+  strength: { rep: number; segment: number; fit: number };
+  /** Central probability of the [low, high] interval of each result (0.9). */
+  intervalLevel: number;
   computedThrough: string | null;
 }
 

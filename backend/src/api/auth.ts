@@ -1,0 +1,129 @@
+// Authentication: turns a bearer token into a Principal, or fails with 401.
+//
+// Two kinds of token are accepted, told apart by the header's alg (and nothing else):
+// - HS256 operator tokens signed with DI_JWT_SECRET (iss/aud pinned, exp required), verified
+//   by @fastify/jwt; claims org, sub, role.
+// - RS256 tokens signed by a Salesforce org (iss = org id), verified against that org's
+//   registered webhook public key; they always get the 'integration' role.
+// Any other alg (none, HS384, ES256, ...) is refused. The org must be registered: unknown -> 401.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { eq } from 'drizzle-orm';
+import type { Database } from '../db/client.ts';
+import { orgs } from '../db/schema.ts';
+import { verifyOrgJwt } from '../webhooks/orgJwt.ts';
+import { unauthorized } from './errors.ts';
+import { isRole, type Principal } from './principal.ts';
+
+/** The registered org a principal belongs to (loaded once per request). */
+export interface OrgRecord {
+  id: string;
+  settings: Record<string, unknown>;
+  webhookPublicKey: string | null;
+}
+
+export async function loadOrg(database: Database, orgId: string): Promise<OrgRecord | null> {
+  const rows = await database.db
+    .select({ id: orgs.id, settings: orgs.settings, webhookPublicKey: orgs.webhookPublicKey })
+    .from(orgs)
+    .where(eq(orgs.id, orgId))
+    .limit(1);
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    id: row.id,
+    settings: (row.settings ?? {}) as Record<string, unknown>,
+    webhookPublicKey: row.webhookPublicKey
+  };
+}
+
+export function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (!header) return null;
+  const m = /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header.trim());
+  return m?.[1] ?? null;
+}
+
+interface Header {
+  alg?: unknown;
+}
+interface Claims {
+  org?: unknown;
+  sub?: unknown;
+  role?: unknown;
+  iss?: unknown;
+}
+
+function decodePart<T>(token: string, index: 0 | 1): T | null {
+  const part = token.split('.')[index];
+  if (!part) return null;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return value && typeof value === 'object' ? (value as T) : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface Authenticator {
+  /** Verifies the token and returns who it is for and their org, or throws a 401 ApiError. */
+  authenticate(token: string): Promise<{ principal: Principal; org: OrgRecord }>;
+}
+
+/**
+ * Builds the authenticator on an instance where @fastify/jwt is registered (HS256 only,
+ * issuer/audience pinned, exp required).
+ */
+export function createAuthenticator(
+  app: FastifyInstance,
+  database: Database,
+  audience: string
+): Authenticator {
+  async function operator(token: string) {
+    let claims: Claims;
+    try {
+      claims = app.jwt.verify<Claims>(token);
+    } catch (err) {
+      throw unauthorized(`invalid token: ${(err as Error).message}`);
+    }
+    if (typeof claims.org !== 'string' || !claims.org) throw unauthorized('token has no org claim');
+    if (typeof claims.sub !== 'string' || !claims.sub) throw unauthorized('token has no sub claim');
+    if (!isRole(claims.role))
+      throw unauthorized('token role must be rep, manager, admin or integration');
+    const org = await loadOrg(database, claims.org);
+    if (!org) throw unauthorized('unknown org');
+    const principal: Principal = {
+      orgId: org.id,
+      userId: claims.sub,
+      role: claims.role,
+      via: 'operator'
+    };
+    return { principal, org };
+  }
+
+  async function orgSigned(token: string) {
+    const claims = decodePart<Claims>(token, 1);
+    const orgId = typeof claims?.iss === 'string' ? claims.iss : null;
+    if (!orgId) throw unauthorized('org token has no iss (org id)');
+    const org = await loadOrg(database, orgId);
+    if (!org) throw unauthorized('unknown org');
+    if (!org.webhookPublicKey) throw unauthorized('org has no registered public key');
+    let verified: Claims;
+    try {
+      verified = (await verifyOrgJwt(token, org.webhookPublicKey, { orgId, audience })) as Claims;
+    } catch (err) {
+      throw unauthorized(`invalid org token: ${(err as Error).message}`);
+    }
+    const sub = typeof verified.sub === 'string' && verified.sub ? verified.sub : 'salesforce';
+    const principal: Principal = { orgId: org.id, userId: sub, role: 'integration', via: 'org' };
+    return { principal, org };
+  }
+
+  return {
+    async authenticate(token) {
+      const header = decodePart<Header>(token, 0);
+      if (header?.alg === 'HS256') return operator(token);
+      if (header?.alg === 'RS256') return orgSigned(token);
+      throw unauthorized('token algorithm not accepted (HS256 operator or RS256 org tokens only)');
+    }
+  };
+}

@@ -1,0 +1,78 @@
+// Role-based access in one place:
+// - each route declares the roles that may call it (`config: { roles: [...] }`); the hook
+//   below authenticates the caller and checks the role before any handler runs;
+// - `ownerScope` / `dealScope` turn the principal into the SQL filter every query uses, so a
+//   rep sees own deals, a manager the team's (direct reports plus own), an admin or the org's
+//   integration the whole org, and nobody another org's. Rows out of scope are simply not
+//   found (404), so ids never leak.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { and, eq, isNull, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { deals, users } from '../db/schema.ts';
+import { bearerToken, type Authenticator, type OrgRecord } from './auth.ts';
+import { forbidden, unauthorized } from './errors.ts';
+import type { Principal, Role } from './principal.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Roles allowed to call the route. Every /api/v1 route must declare it (checked at start). */
+    roles?: readonly Role[];
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+    org: OrgRecord | null;
+  }
+}
+
+export const HUMANS: readonly Role[] = ['rep', 'manager', 'admin'];
+export const MANAGERS: readonly Role[] = ['manager', 'admin'];
+
+/** Registers authentication + role checks for every route of `scope`. */
+export function enforceAccess(scope: FastifyInstance, authenticator: Authenticator): void {
+  scope.addHook('onRoute', (route) => {
+    const roles = (route.config as { roles?: readonly Role[] } | undefined)?.roles;
+    if (!roles || roles.length === 0) {
+      throw new Error(`route ${route.method} ${route.url} declares no roles (config.roles)`);
+    }
+  });
+  scope.addHook('onRequest', async (request) => {
+    const token = bearerToken(request);
+    if (!token) throw unauthorized('missing bearer token (Authorization: Bearer <jwt>)');
+    const { principal, org } = await authenticator.authenticate(token);
+    request.principal = principal;
+    request.org = org;
+    const roles = request.routeOptions.config.roles ?? [];
+    if (!roles.includes(principal.role)) {
+      throw forbidden(`role ${principal.role} may not call this route`);
+    }
+  });
+}
+
+/** The authenticated principal (the access hook has run for every /api/v1 route). */
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized('not authenticated');
+  return request.principal;
+}
+
+/** SQL condition: the rep id in `ownerColumn` is one the principal may see (org not included). */
+export function ownerScope(principal: Principal, ownerColumn: SQLWrapper): SQL {
+  switch (principal.role) {
+    case 'rep':
+      return sql`${ownerColumn} = ${principal.userId}`;
+    case 'manager':
+      return sql`(${ownerColumn} = ${principal.userId} OR ${ownerColumn} IN (
+        SELECT ${users.id} FROM ${users}
+        WHERE ${users.orgId} = ${principal.orgId} AND ${users.managerId} = ${principal.userId}))`;
+    case 'admin':
+    case 'integration':
+      return sql`TRUE`;
+  }
+}
+
+/** SQL condition on `deals`: this org, not deleted, owned by someone in the principal's scope. */
+export function dealScope(principal: Principal): SQL {
+  return and(
+    eq(deals.orgId, principal.orgId),
+    isNull(deals.deletedAt),
+    ownerScope(principal, deals.ownerId)
+  ) as SQL;
+}

@@ -1,0 +1,371 @@
+// GET /deals, GET /deals/:dealId, POST /deals/:dealId/rescore.
+// :dealId is the external id (Salesforce Opportunity Id or CSV deal_id).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { and, asc, desc, eq, gte, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/client.ts';
+import { coLeadSuggestions, deals, scoreVersions } from '../../db/schema.ts';
+import type { Enqueuer } from '../../queue/enqueuer.ts';
+import { decodeCursor, encodeCursor, type KeyKind } from '../cursor.ts';
+import { ApiError, notFound } from '../errors.ts';
+import { dealScope, HUMANS, principalOf } from '../rbac.ts';
+import type { Role } from '../principal.ts';
+import {
+  DateTime,
+  errorResponses,
+  FactorsSchema,
+  normaliseFactors,
+  Nullable,
+  RiskBandSchema,
+  RsfsBandSchema,
+  segmentColumn,
+  segmentFieldOf
+} from './common.ts';
+
+const ScoreSummary = Type.Object({
+  version: Type.Integer(),
+  probability: Type.Number({ minimum: 0, maximum: 1 }),
+  riskBand: RiskBandSchema,
+  confidence: Type.String({
+    description: "'normal', or 'low' when the model shows no reliable signal"
+  }),
+  method: Type.String({ description: "'model' or 'rules'" }),
+  rsfs: Nullable(Type.Number()),
+  rsfsBand: Nullable(RsfsBandSchema),
+  rsfsSampleSize: Nullable(Type.Integer()),
+  modelVersionId: Nullable(Type.Integer()),
+  scoredAt: DateTime
+});
+
+const DealSummary = Type.Object({
+  dealId: Type.String({ description: 'external id (Opportunity Id or CSV deal_id)' }),
+  name: Nullable(Type.String()),
+  ownerId: Type.String(),
+  segment: Nullable(Type.String({ description: "value of the org's segment field" })),
+  industry: Type.String(),
+  region: Nullable(Type.String()),
+  productType: Nullable(Type.String()),
+  leadSource: Nullable(Type.String()),
+  stage: Nullable(Type.String()),
+  amount: Type.Number(),
+  createdDate: Type.String({ format: 'date' }),
+  closedDate: Nullable(Type.String({ format: 'date' })),
+  outcome: Nullable(Type.String()),
+  score: Nullable(ScoreSummary)
+});
+
+const SORTS = {
+  // Unscored deals sort as probability -1 / scored at the epoch: last in desc, first in asc.
+  probability: {
+    expr: sql`COALESCE(${scoreVersions.probability}, -1)`,
+    cast: sql`float8`,
+    kind: 'float'
+  },
+  amount: { expr: sql`${deals.amount}`, cast: sql`float8`, kind: 'float' },
+  scoredAt: {
+    expr: sql`COALESCE(${scoreVersions.scoredAt}, 'epoch'::timestamptz)`,
+    cast: sql`timestamptz`,
+    kind: 'timestamp'
+  }
+} satisfies Record<string, { expr: SQL; cast: SQL; kind: KeyKind }>;
+
+const ListQuery = Type.Object(
+  {
+    owner: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: 'owner (rep) user id' })
+    ),
+    band: Type.Optional(RiskBandSchema),
+    rsfsBand: Type.Optional(RsfsBandSchema),
+    segment: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    minAmount: Type.Optional(Type.Number({ minimum: 0 })),
+    state: Type.Optional(
+      Type.Union([Type.Literal('open'), Type.Literal('closed'), Type.Literal('all')], {
+        default: 'all'
+      })
+    ),
+    sort: Type.Optional(
+      Type.Union([Type.Literal('probability'), Type.Literal('amount'), Type.Literal('scoredAt')], {
+        default: 'probability'
+      })
+    ),
+    order: Type.Optional(
+      Type.Union([Type.Literal('asc'), Type.Literal('desc')], { default: 'desc' })
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 512, description: 'nextCursor of the previous page' })
+    )
+  },
+  { additionalProperties: false }
+);
+
+const DealParams = Type.Object({ dealId: Type.String({ minLength: 1, maxLength: 64 }) });
+
+const summaryColumns = {
+  id: deals.id,
+  externalId: deals.externalId,
+  name: deals.name,
+  ownerId: deals.ownerId,
+  industry: deals.industry,
+  region: deals.region,
+  productType: deals.productType,
+  leadSource: deals.leadSource,
+  stage: deals.stage,
+  amount: deals.amount,
+  createdDate: deals.createdDate,
+  closedDate: deals.closedDate,
+  outcome: deals.outcome,
+  scoreId: scoreVersions.id,
+  version: scoreVersions.version,
+  probability: scoreVersions.probability,
+  riskBand: scoreVersions.riskBand,
+  confidence: scoreVersions.confidence,
+  method: scoreVersions.method,
+  rsfs: scoreVersions.rsfs,
+  rsfsBand: scoreVersions.rsfsBand,
+  rsfsSampleSize: scoreVersions.rsfsSampleSize,
+  modelVersionId: scoreVersions.modelVersionId,
+  scoredAt: scoreVersions.scoredAt
+};
+
+type SummaryRow = {
+  [K in keyof typeof summaryColumns]: (typeof summaryColumns)[K]['_']['data'] | null;
+};
+
+function toSummary(row: SummaryRow, segment: string | null) {
+  return {
+    dealId: row.externalId as string,
+    name: row.name,
+    ownerId: row.ownerId as string,
+    segment,
+    industry: row.industry as string,
+    region: row.region,
+    productType: row.productType,
+    leadSource: row.leadSource,
+    stage: row.stage,
+    amount: row.amount as number,
+    createdDate: row.createdDate as string,
+    closedDate: row.closedDate,
+    outcome: row.outcome,
+    score:
+      row.scoreId === null
+        ? null
+        : {
+            version: row.version as number,
+            probability: row.probability as number,
+            riskBand: row.riskBand as 'HIGH' | 'MEDIUM' | 'LOW',
+            confidence: row.confidence as string,
+            method: row.method as string,
+            rsfs: row.rsfs,
+            rsfsBand: row.rsfsBand as 'RED' | 'YELLOW' | 'GREEN' | null,
+            rsfsSampleSize: row.rsfsSampleSize,
+            modelVersionId: row.modelVersionId,
+            scoredAt: row.scoredAt as Date
+          }
+  };
+}
+
+const latestScoreJoin = and(
+  eq(scoreVersions.id, deals.latestScoreId),
+  eq(scoreVersions.dealId, deals.id)
+);
+
+export interface DealRoutesOptions {
+  database: Database;
+  enqueuer: Enqueuer;
+}
+
+export const dealRoutes: FastifyPluginAsyncTypebox<DealRoutesOptions> = async (
+  app,
+  { database, enqueuer }
+) => {
+  const { db } = database;
+
+  app.get(
+    '/deals',
+    {
+      config: { roles: HUMANS },
+      schema: {
+        tags: ['deals'],
+        summary: 'Deals in your scope with their latest score (keyset pagination)',
+        querystring: ListQuery,
+        response: {
+          200: Type.Object({ items: Type.Array(DealSummary), nextCursor: Nullable(Type.String()) }),
+          ...errorResponses
+        }
+      }
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const q = request.query;
+      const sortName = q.sort ?? 'probability';
+      const order = q.order ?? 'desc';
+      const limit = q.limit ?? 50;
+      const sort = SORTS[sortName];
+      const cursorSort = `deals:${sortName}:${order}`;
+      const field = segmentFieldOf(request.org);
+      const segCol = segmentColumn(field);
+
+      const conditions: (SQL | undefined)[] = [dealScope(principal)];
+      if (q.owner) conditions.push(eq(deals.ownerId, q.owner));
+      if (q.segment) conditions.push(eq(segCol, q.segment));
+      if (q.minAmount !== undefined) conditions.push(gte(deals.amount, q.minAmount));
+      if (q.band) conditions.push(eq(scoreVersions.riskBand, q.band));
+      if (q.rsfsBand) conditions.push(eq(scoreVersions.rsfsBand, q.rsfsBand));
+      if (q.state === 'open') conditions.push(sql`${deals.outcome} IS NULL`);
+      if (q.state === 'closed') conditions.push(sql`${deals.outcome} IS NOT NULL`);
+      if (q.cursor) {
+        const c = decodeCursor(q.cursor, cursorSort, sort.kind);
+        const cmp = order === 'desc' ? sql`<` : sql`>`;
+        conditions.push(sql`(${sort.expr}, ${deals.id}) ${cmp} (${c.key}::${sort.cast}, ${c.id})`);
+      }
+      const dir = order === 'desc' ? desc : asc;
+      const rows = await db
+        .select({ ...summaryColumns, segment: segCol, sortKey: sql<string>`(${sort.expr})::text` })
+        .from(deals)
+        .leftJoin(scoreVersions, latestScoreJoin)
+        .where(and(...conditions))
+        .orderBy(dir(sort.expr), dir(deals.id))
+        .limit(limit + 1);
+
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      const nextCursor =
+        rows.length > limit && last
+          ? encodeCursor({ sort: cursorSort, key: last.sortKey, id: last.id })
+          : null;
+      return { items: page.map((r) => toSummary(r, r.segment)), nextCursor };
+    }
+  );
+
+  const CoLeadBrief = Type.Object({
+    id: Type.Integer(),
+    suggestedRepId: Type.String(),
+    segment: Type.String(),
+    winRate: Type.Number(),
+    sampleSize: Type.Integer(),
+    rank: Type.Integer(),
+    isPrimary: Type.Boolean(),
+    reason: Type.String(),
+    status: Type.String()
+  });
+
+  app.get(
+    '/deals/:dealId',
+    {
+      config: { roles: HUMANS },
+      schema: {
+        tags: ['deals'],
+        summary: 'One deal: latest score with its factors, score history (newest first), co-leads',
+        params: DealParams,
+        response: {
+          200: Type.Intersect([
+            DealSummary,
+            Type.Object({
+              factors: Nullable(FactorsSchema),
+              history: Type.Array(ScoreSummary),
+              coLeads: Type.Array(CoLeadBrief)
+            })
+          ]),
+          ...errorResponses
+        }
+      }
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const segCol = segmentColumn(segmentFieldOf(request.org));
+      const rows = await db
+        .select({ ...summaryColumns, segment: segCol, factors: scoreVersions.factors })
+        .from(deals)
+        .leftJoin(scoreVersions, latestScoreJoin)
+        .where(and(dealScope(principal), eq(deals.externalId, request.params.dealId)))
+        .limit(1);
+      const row = rows[0];
+      if (!row) throw notFound('deal');
+      const [history, coLeads] = await Promise.all([
+        db
+          .select({
+            version: scoreVersions.version,
+            probability: scoreVersions.probability,
+            riskBand: scoreVersions.riskBand,
+            confidence: scoreVersions.confidence,
+            method: scoreVersions.method,
+            rsfs: scoreVersions.rsfs,
+            rsfsBand: scoreVersions.rsfsBand,
+            rsfsSampleSize: scoreVersions.rsfsSampleSize,
+            modelVersionId: scoreVersions.modelVersionId,
+            scoredAt: scoreVersions.scoredAt
+          })
+          .from(scoreVersions)
+          .where(and(eq(scoreVersions.orgId, principal.orgId), eq(scoreVersions.dealId, row.id)))
+          .orderBy(desc(scoreVersions.version))
+          .limit(100),
+        db
+          .select({
+            id: coLeadSuggestions.id,
+            suggestedRepId: coLeadSuggestions.suggestedRepId,
+            segment: coLeadSuggestions.segment,
+            winRate: coLeadSuggestions.winRate,
+            sampleSize: coLeadSuggestions.sampleSize,
+            rank: coLeadSuggestions.rank,
+            isPrimary: coLeadSuggestions.isPrimary,
+            reason: coLeadSuggestions.reason,
+            status: coLeadSuggestions.status
+          })
+          .from(coLeadSuggestions)
+          .where(
+            and(eq(coLeadSuggestions.orgId, principal.orgId), eq(coLeadSuggestions.dealId, row.id))
+          )
+          .orderBy(asc(coLeadSuggestions.rank), asc(coLeadSuggestions.id))
+      ]);
+      return {
+        ...toSummary(row, row.segment),
+        factors: row.scoreId === null ? null : normaliseFactors(row.factors),
+        history: history.map((h) => ({
+          ...h,
+          riskBand: h.riskBand as 'HIGH' | 'MEDIUM' | 'LOW',
+          rsfsBand: h.rsfsBand as 'RED' | 'YELLOW' | 'GREEN' | null
+        })),
+        coLeads
+      };
+    }
+  );
+
+  const rescoreRoles: readonly Role[] = ['rep', 'manager', 'admin', 'integration'];
+  app.post(
+    '/deals/:dealId/rescore',
+    {
+      config: { roles: rescoreRoles },
+      schema: {
+        tags: ['deals'],
+        summary: 'Queue the deal for scoring again (202; repeats collapse into one job)',
+        params: DealParams,
+        response: {
+          202: Type.Object({ dealId: Type.String(), queued: Type.Boolean() }),
+          ...errorResponses
+        }
+      }
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const rows = await db
+        .select({ id: deals.id })
+        .from(deals)
+        .where(and(dealScope(principal), eq(deals.externalId, request.params.dealId)))
+        .limit(1);
+      const deal = rows[0];
+      if (!deal) throw notFound('deal');
+      try {
+        await enqueuer.rescoreDeal(principal.orgId, deal.id, `api:${principal.userId}`);
+      } catch (err) {
+        request.log.warn({ err }, 'rescore could not be queued');
+        throw new ApiError(
+          503,
+          'queue_unavailable',
+          'the scoring queue is unavailable, retry later'
+        );
+      }
+      return reply.status(202).send({ dealId: request.params.dealId, queued: true });
+    }
+  );
+};

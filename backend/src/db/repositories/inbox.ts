@@ -1,0 +1,153 @@
+// The durable webhook inbox: every accepted change event, once (org_id, event_id is unique).
+// Rows move received -> enqueued -> done (or failed with the reason). The sweeper re-enqueues
+// rows that sit too long, so a lost job or a Redis outage never loses an event.
+import type { Database, Sql } from '../client.ts';
+
+export type InboxSource = 'apex' | 'outbound_message' | 'sync';
+
+export interface NewInboxEvent {
+  eventId: string;
+  type: string;
+  occurredAt: string | null;
+  payload: unknown;
+}
+
+export interface InboxRow {
+  id: number;
+  orgId: string;
+  eventId: string;
+  type: string;
+  source: InboxSource;
+  occurredAt: Date | null;
+  payload: unknown;
+  status: 'received' | 'enqueued' | 'done' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  receivedAt: Date;
+}
+
+type Runner = Database | { sql: Sql };
+
+/**
+ * Inserts a batch in one statement (atomic); events already stored are skipped.
+ * Returns the ids of the new rows and how many were duplicates.
+ */
+export async function insertInboxEvents(
+  database: Runner,
+  orgId: string,
+  source: InboxSource,
+  events: NewInboxEvent[]
+): Promise<{ inserted: { id: number; eventId: string }[]; duplicates: number }> {
+  if (events.length === 0) return { inserted: [], duplicates: 0 };
+  const { sql } = database;
+  // unnest() keeps the statement text the same whatever the batch size (one prepared plan).
+  const rows = await sql<{ id: string; event_id: string }[]>`
+    INSERT INTO webhook_inbox (org_id, event_id, type, source, occurred_at, payload)
+    SELECT ${orgId}, e.event_id, e.type, ${source}, e.occurred_at::timestamptz, e.payload::jsonb
+    FROM unnest(
+      ${events.map((e) => e.eventId)}::text[],
+      ${events.map((e) => e.type)}::text[],
+      ${events.map((e) => e.occurredAt)}::text[],
+      ${events.map((e) => JSON.stringify(e.payload))}::text[]
+    ) AS e(event_id, type, occurred_at, payload)
+    ON CONFLICT (org_id, event_id) DO NOTHING
+    RETURNING id, event_id`;
+  const inserted = rows.map((r) => ({ id: Number(r.id), eventId: r.event_id }));
+  return { inserted, duplicates: events.length - inserted.length };
+}
+
+/** Records that the rows' jobs are in the queue (only rows not already further along). */
+export async function markInboxEnqueued(database: Runner, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await database.sql`
+    UPDATE webhook_inbox SET status = 'enqueued', enqueued_at = now()
+    WHERE id = ANY(${ids}::bigint[]) AND status = 'received'`;
+}
+
+/** drizzle's postgres-js driver turns timestamp parsing off: raw queries get text. */
+function asDate(v: unknown): Date | null {
+  if (v === null || v === undefined) return null;
+  return v instanceof Date ? v : new Date(String(v));
+}
+
+function toRow(r: Record<string, unknown>): InboxRow {
+  return {
+    id: Number(r.id),
+    orgId: r.org_id as string,
+    eventId: r.event_id as string,
+    type: r.type as string,
+    source: r.source as InboxSource,
+    occurredAt: asDate(r.occurred_at),
+    payload: r.payload,
+    status: r.status as InboxRow['status'],
+    attempts: r.attempts as number,
+    lastError: (r.last_error as string | null) ?? null,
+    receivedAt: asDate(r.received_at) as Date
+  };
+}
+
+export async function getInboxRow(database: Runner, id: number): Promise<InboxRow | null> {
+  const rows = await database.sql`SELECT * FROM webhook_inbox WHERE id = ${id}`;
+  return rows[0] ? toRow(rows[0]) : null;
+}
+
+/** Counts one processing attempt (before the work, so a crash still counts). */
+export async function countInboxAttempt(database: Runner, id: number): Promise<void> {
+  await database.sql`UPDATE webhook_inbox SET attempts = attempts + 1 WHERE id = ${id}`;
+}
+
+export async function markInboxDone(database: Runner, id: number): Promise<void> {
+  await database.sql`
+    UPDATE webhook_inbox SET status = 'done', processed_at = now(), last_error = NULL
+    WHERE id = ${id}`;
+}
+
+/** Keeps the reason; `final` marks the row failed (no more automatic retries). */
+export async function markInboxError(
+  database: Runner,
+  id: number,
+  error: string,
+  final: boolean
+): Promise<void> {
+  await database.sql`
+    UPDATE webhook_inbox
+    SET last_error = ${error.slice(0, 2000)},
+        status = CASE WHEN ${final} THEN 'failed' ELSE status END
+    WHERE id = ${id} AND status <> 'done'`;
+}
+
+/**
+ * Rows the sweeper should (re-)enqueue: never enqueued and older than `receivedBeforeMs`
+ * (Redis was down when they arrived), or enqueued longer ago than `enqueuedBeforeMs` and still
+ * not done (the job was lost). Claimed with FOR UPDATE SKIP LOCKED and stamped, so concurrent
+ * sweepers never take the same rows.
+ */
+export async function claimStaleInbox(
+  database: Runner,
+  opts: { receivedBeforeMs: number; enqueuedBeforeMs: number; limit: number }
+): Promise<{ id: number; orgId: string }[]> {
+  const rows = await database.sql<{ id: string; org_id: string }[]>`
+    UPDATE webhook_inbox w SET enqueued_at = now(), status = 'enqueued'
+    FROM (
+      SELECT id FROM webhook_inbox
+      WHERE status IN ('received', 'enqueued')
+        AND (
+          (enqueued_at IS NULL
+            AND received_at < now() - make_interval(secs => ${opts.receivedBeforeMs / 1000}))
+          OR enqueued_at < now() - make_interval(secs => ${opts.enqueuedBeforeMs / 1000})
+        )
+      ORDER BY id
+      LIMIT ${opts.limit}
+      FOR UPDATE SKIP LOCKED
+    ) s
+    WHERE w.id = s.id
+    RETURNING w.id, w.org_id`;
+  return rows.map((r) => ({ id: Number(r.id), orgId: r.org_id }));
+}
+
+/** Counts by status, for operators and tests. */
+export async function inboxCounts(database: Runner, orgId: string): Promise<Record<string, number>> {
+  const rows = await database.sql<{ status: string; n: string }[]>`
+    SELECT status, count(*) AS n FROM webhook_inbox WHERE org_id = ${orgId} GROUP BY status`;
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}

@@ -1,0 +1,315 @@
+// Score versions: an append-only history per deal. A new row is written only when the result's
+// hash differs from the deal's latest; deals.latest_score_id/hash point at the newest row.
+import type { Database } from '../client.ts';
+import { asDate, type Queryable } from './deals.ts';
+import type {
+  Confidence,
+  Explanation,
+  RiskBand,
+  RsfsBand,
+  ScoreMethod,
+  ScoreResult
+} from '../../scoring/types.ts';
+
+/** One score to store for one deal. */
+export interface NewScoreVersion {
+  dealId: number;
+  /** The deal's latest_score_id when it was read: the row is written only if it still is. */
+  previousScoreId: number | null;
+  /** previous version + 1 */
+  version: number;
+  result: ScoreResult;
+  resultHash: string;
+  sourceModstamp: Date | null;
+}
+
+export interface WrittenScoreVersion {
+  id: number;
+  dealId: number;
+  version: number;
+}
+
+/** What `factors` holds: the exact explanation (baseline + every contribution = logit). */
+export type StoredFactors = Explanation;
+
+/**
+ * Stores score versions and moves each deal's pointer to its new version, in one statement.
+ * A deal whose latest_score_id is no longer `previousScoreId` (another writer got there first)
+ * is skipped: its row is not written. The deal rows are updated first, so this takes the deal
+ * row locks before the score_versions insert, in the same order as every other writer.
+ * Run it inside a transaction together with the co-lead writes.
+ */
+export async function insertScoreVersions(
+  sql: Queryable,
+  orgId: string,
+  rows: NewScoreVersion[],
+  opts: { modelVersionId: number | null; scoredAt: Date }
+): Promise<WrittenScoreVersion[]> {
+  if (rows.length === 0) return [];
+  const n = rows.length;
+  const dealIds = new Array<number>(n);
+  const prevIds = new Array<number | null>(n);
+  const versions = new Array<number>(n);
+  const probability = new Array<number>(n);
+  const riskBand = new Array<RiskBand>(n);
+  const confidence = new Array<Confidence>(n);
+  const method = new Array<ScoreMethod>(n);
+  const factors = new Array<string>(n);
+  const rsfs = new Array<number | null>(n);
+  const rsfsBand = new Array<RsfsBand | null>(n);
+  const rsfsN = new Array<number | null>(n);
+  const rsfsLow = new Array<number | null>(n);
+  const rsfsHigh = new Array<number | null>(n);
+  const hashes = new Array<string>(n);
+  const modstamps = new Array<string | null>(n);
+  for (let i = 0; i < n; i++) {
+    const row = rows[i] as NewScoreVersion;
+    const r = row.result;
+    dealIds[i] = row.dealId;
+    prevIds[i] = row.previousScoreId;
+    versions[i] = row.version;
+    probability[i] = r.probability;
+    riskBand[i] = r.riskBand;
+    confidence[i] = r.confidence;
+    method[i] = r.method;
+    factors[i] = JSON.stringify(r.explanation);
+    rsfs[i] = r.rsfs ? r.rsfs.rsfs : null;
+    rsfsBand[i] = r.rsfs ? r.rsfs.band : null;
+    rsfsN[i] = r.rsfs ? r.rsfs.n : null;
+    rsfsLow[i] = r.rsfs ? r.rsfs.low : null;
+    rsfsHigh[i] = r.rsfs ? r.rsfs.high : null;
+    hashes[i] = row.resultHash;
+    modstamps[i] = row.sourceModstamp ? row.sourceModstamp.toISOString() : null;
+  }
+  // `input` is referenced twice, so Postgres materializes it: nextval runs once per row.
+  const written = await sql<{ id: string; deal_id: string; version: number }[]>`
+    WITH input AS MATERIALIZED (
+      SELECT nextval('score_versions_id_seq') AS id, u.*
+      FROM unnest(${dealIds}::bigint[], ${prevIds}::bigint[], ${versions}::int[],
+        ${probability}::float8[], ${riskBand}::text[], ${confidence}::text[], ${method}::text[],
+        ${factors}::text[], ${rsfs}::float8[], ${rsfsBand}::text[], ${rsfsN}::int[],
+        ${rsfsLow}::float8[], ${rsfsHigh}::float8[], ${hashes}::text[], ${modstamps}::text[]::timestamptz[])
+        AS u(deal_id, prev_id, version, probability, risk_band, confidence, method, factors, rsfs,
+          rsfs_band, rsfs_n, rsfs_low, rsfs_high, result_hash, source_modstamp)
+    ), moved AS (
+      UPDATE deals d SET latest_score_id = i.id, latest_score_hash = i.result_hash
+      FROM input i
+      WHERE d.id = i.deal_id AND d.org_id = ${orgId}
+        AND d.latest_score_id IS NOT DISTINCT FROM i.prev_id
+      RETURNING d.id
+    )
+    INSERT INTO score_versions (id, org_id, deal_id, version, probability, risk_band, confidence,
+      method, factors, rsfs, rsfs_band, rsfs_sample_size, rsfs_low, rsfs_high, model_version_id,
+      result_hash, source_modstamp, scored_at)
+    SELECT i.id, ${orgId}, i.deal_id, i.version, i.probability, i.risk_band, i.confidence, i.method,
+      i.factors::jsonb, i.rsfs, i.rsfs_band, i.rsfs_n, i.rsfs_low, i.rsfs_high, ${opts.modelVersionId}::int,
+      i.result_hash, i.source_modstamp, ${opts.scoredAt.toISOString()}::timestamptz
+    FROM input i JOIN moved m ON m.id = i.deal_id
+    RETURNING id, deal_id, version`;
+  return written.map((w) => ({ id: Number(w.id), dealId: Number(w.deal_id), version: w.version }));
+}
+
+/**
+ * For each deal, the probability of its latest version scored at or before `before`
+ * (the baseline of the 7-day change). Deals without such a version are absent.
+ */
+export async function probabilitiesAsOf(
+  sql: Queryable,
+  orgId: string,
+  dealIds: number[],
+  before: Date
+): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (dealIds.length === 0) return out;
+  const rows = await sql<{ deal_id: string; probability: number }[]>`
+    SELECT DISTINCT ON (deal_id) deal_id, probability
+    FROM score_versions
+    WHERE org_id = ${orgId} AND deal_id = ANY(${dealIds}::bigint[]) AND scored_at <= ${before.toISOString()}::timestamptz
+    ORDER BY deal_id, version DESC`;
+  for (const r of rows) out.set(Number(r.deal_id), r.probability);
+  return out;
+}
+
+/** A stored score version. */
+export interface ScoreVersionRecord {
+  id: number;
+  dealId: number;
+  version: number;
+  probability: number;
+  riskBand: RiskBand;
+  confidence: Confidence;
+  method: ScoreMethod;
+  factors: StoredFactors;
+  rsfs: number | null;
+  rsfsBand: RsfsBand | null;
+  rsfsSampleSize: number | null;
+  rsfsLow: number | null;
+  rsfsHigh: number | null;
+  modelVersionId: number | null;
+  resultHash: string;
+  sourceModstamp: Date | null;
+  scoredAt: Date;
+}
+
+interface VersionRow {
+  id: string;
+  deal_id: string;
+  version: number;
+  probability: number;
+  risk_band: RiskBand;
+  confidence: Confidence;
+  method: ScoreMethod;
+  factors: StoredFactors;
+  rsfs: number | null;
+  rsfs_band: RsfsBand | null;
+  rsfs_sample_size: number | null;
+  rsfs_low: number | null;
+  rsfs_high: number | null;
+  model_version_id: number | null;
+  result_hash: string;
+  source_modstamp: string | Date | null;
+  scored_at: string | Date;
+}
+
+function toVersion(r: VersionRow): ScoreVersionRecord {
+  return {
+    id: Number(r.id),
+    dealId: Number(r.deal_id),
+    version: r.version,
+    probability: r.probability,
+    riskBand: r.risk_band,
+    confidence: r.confidence,
+    method: r.method,
+    factors: r.factors,
+    rsfs: r.rsfs,
+    rsfsBand: r.rsfs_band,
+    rsfsSampleSize: r.rsfs_sample_size,
+    rsfsLow: r.rsfs_low,
+    rsfsHigh: r.rsfs_high,
+    modelVersionId: r.model_version_id,
+    resultHash: r.result_hash,
+    sourceModstamp: asDate(r.source_modstamp),
+    scoredAt: asDate(r.scored_at)
+  };
+}
+
+/** A deal's score history, newest first. */
+export async function listScoreHistory(
+  database: Database | { sql: Queryable },
+  orgId: string,
+  dealId: number,
+  opts: { limit?: number } = {}
+): Promise<ScoreVersionRecord[]> {
+  const limit = opts.limit ?? 100;
+  const rows = await database.sql<VersionRow[]>`
+    SELECT * FROM score_versions WHERE org_id = ${orgId} AND deal_id = ${dealId}
+    ORDER BY version DESC LIMIT ${limit}`;
+  return rows.map(toVersion);
+}
+
+/** The latest score of a deal (what deals.latest_score_id points at), or null. */
+export async function getLatestScore(
+  database: Database | { sql: Queryable },
+  orgId: string,
+  dealId: number
+): Promise<ScoreVersionRecord | null> {
+  const rows = await database.sql<VersionRow[]>`
+    SELECT s.* FROM deals d JOIN score_versions s ON s.id = d.latest_score_id
+    WHERE d.org_id = ${orgId} AND d.id = ${dealId}`;
+  return rows[0] ? toVersion(rows[0]) : null;
+}
+
+/** A deal's latest score, as exported by `score` and shown by the demo. */
+export interface LatestScoreRow {
+  dealId: number;
+  externalId: string;
+  ownerId: string;
+  industry: string;
+  amount: number;
+  probability: number;
+  riskBand: RiskBand;
+  rsfs: number | null;
+  rsfsBand: RsfsBand | null;
+  rsfsSampleSize: number | null;
+  confidence: Confidence;
+  method: ScoreMethod;
+  factors: StoredFactors;
+  version: number;
+  scoredAt: Date;
+}
+
+interface LatestRow {
+  id: string;
+  external_id: string;
+  owner_id: string;
+  industry: string;
+  amount: number;
+  probability: number;
+  risk_band: RiskBand;
+  rsfs: number | null;
+  rsfs_band: RsfsBand | null;
+  rsfs_sample_size: number | null;
+  confidence: Confidence;
+  method: ScoreMethod;
+  factors: StoredFactors;
+  version: number;
+  scored_at: string | Date;
+}
+
+function toLatest(r: LatestRow): LatestScoreRow {
+  return {
+    dealId: Number(r.id),
+    externalId: r.external_id,
+    ownerId: r.owner_id,
+    industry: r.industry,
+    amount: r.amount,
+    probability: r.probability,
+    riskBand: r.risk_band,
+    rsfs: r.rsfs,
+    rsfsBand: r.rsfs_band,
+    rsfsSampleSize: r.rsfs_sample_size,
+    confidence: r.confidence,
+    method: r.method,
+    factors: r.factors,
+    version: r.version,
+    scoredAt: asDate(r.scored_at)
+  };
+}
+
+/**
+ * Streams every live, scored deal's latest score in deal id order, `batch` rows at a time
+ * (a server-side cursor: bounded memory for a million rows).
+ */
+export async function forEachLatestScore(
+  database: Database | { sql: Queryable },
+  orgId: string,
+  opts: { openOnly: boolean; batch?: number },
+  onRows: (rows: LatestScoreRow[]) => Promise<void> | void
+): Promise<void> {
+  const sql = database.sql;
+  const open = opts.openOnly ? sql`AND d.outcome IS NULL` : sql``;
+  const cursor = sql<LatestRow[]>`
+    SELECT d.id, d.external_id, d.owner_id, d.industry, d.amount, s.probability, s.risk_band, s.rsfs,
+      s.rsfs_band, s.rsfs_sample_size, s.confidence, s.method, s.factors, s.version, s.scored_at
+    FROM deals d JOIN score_versions s ON s.id = d.latest_score_id
+    WHERE d.org_id = ${orgId} AND d.deleted_at IS NULL ${open}
+    ORDER BY d.id`.cursor(opts.batch ?? 5_000);
+  for await (const rows of cursor) await onRows(rows.map(toLatest));
+}
+
+/** The open deals with the lowest win probability (the riskiest), latest scores. */
+export async function listRiskiestOpenDeals(
+  database: Database | { sql: Queryable },
+  orgId: string,
+  limit: number
+): Promise<LatestScoreRow[]> {
+  const rows = await database.sql<LatestRow[]>`
+    SELECT d.id, d.external_id, d.owner_id, d.industry, d.amount, s.probability, s.risk_band, s.rsfs,
+      s.rsfs_band, s.rsfs_sample_size, s.confidence, s.method, s.factors, s.version, s.scored_at
+    FROM deals d JOIN score_versions s ON s.id = d.latest_score_id
+    WHERE d.org_id = ${orgId} AND d.deleted_at IS NULL AND d.outcome IS NULL
+    ORDER BY CASE s.risk_band WHEN 'HIGH' THEN 0 WHEN 'MEDIUM' THEN 1 ELSE 2 END,
+      s.probability, d.amount DESC, d.id
+    LIMIT ${limit}`;
+  return rows.map(toLatest);
+}

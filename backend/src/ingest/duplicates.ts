@@ -1,0 +1,93 @@
+// Duplicate deal_id within one file: the most recent row is kept. "Most recent" means the latest
+// closed_date (an open deal, with none, is older than any closed one), then the latest
+// created_date, then the later row in the file. The importer's upsert applies the same order
+// against deals already stored, so an older version never overwrites a newer one.
+//
+// Memory: one small entry per distinct deal_id (~100 bytes; ~100 MB for 1M deals), plus one
+// per losing row (only rows that are duplicates).
+import { isoFromDay } from './dates.ts';
+
+export interface Version {
+  rowNumber: number;
+  /** Day number of closed_date, or null for an open deal. */
+  closedDay: number | null;
+  createdDay: number;
+}
+
+/** A version together with the import batch its row was placed in. */
+export interface Placed extends Version {
+  batch: number;
+}
+
+/** True when `a` is at least as recent as `b` by (closed_date, created_date). */
+export function atLeastAsRecent(a: Version, b: Version): boolean {
+  const ac = a.closedDay ?? -Infinity;
+  const bc = b.closedDay ?? -Infinity;
+  if (ac !== bc) return ac > bc;
+  return a.createdDay >= b.createdDay;
+}
+
+const showClosed = (d: number | null) => (d === null ? 'none (open)' : isoFromDay(d));
+
+/** Reason recorded on a losing row: names the kept row and why it won. */
+export function duplicateReason(dealId: string, winner: Version, loser: Version): string {
+  let why: string;
+  if (winner.closedDay !== loser.closedDay) {
+    why = `later closed_date ${showClosed(winner.closedDay)} vs ${showClosed(loser.closedDay)}`;
+  } else if (winner.createdDay !== loser.createdDay) {
+    why = `same closed_date, later created_date ${isoFromDay(winner.createdDay)} vs ${isoFromDay(loser.createdDay)}`;
+  } else {
+    why = 'same dates; the later row wins';
+  }
+  return `duplicate deal_id ${dealId}: kept row ${winner.rowNumber} (${why})`;
+}
+
+export type Offer =
+  | { kind: 'new' }
+  /** The incoming row loses to the kept one. */
+  | { kind: 'older'; kept: Placed }
+  /** The incoming row replaces the kept one, which becomes a loser. */
+  | { kind: 'supersedes'; previous: Placed };
+
+/** Tracks, per deal_id, the kept row and the rows that lost to it. */
+export class DuplicateLedger {
+  private readonly kept = new Map<string, Placed>();
+  private readonly losers = new Map<string, Placed[]>();
+
+  /** Offers a valid row (in file order) placed in `batch`. A loser must be recorded by the caller. */
+  offer(dealId: string, version: Version, batch: number): Offer {
+    const previous = this.kept.get(dealId);
+    const entry: Placed = {
+      rowNumber: version.rowNumber,
+      closedDay: version.closedDay,
+      createdDay: version.createdDay,
+      batch
+    };
+    if (!previous) {
+      this.kept.set(dealId, entry);
+      return { kind: 'new' };
+    }
+    if (!atLeastAsRecent(version, previous)) return { kind: 'older', kept: previous };
+    this.kept.set(dealId, entry);
+    return { kind: 'supersedes', previous };
+  }
+
+  recordLoser(dealId: string, loser: Placed): void {
+    const list = this.losers.get(dealId);
+    if (list) list.push(loser);
+    else this.losers.set(dealId, [loser]);
+  }
+
+  winner(dealId: string): Placed | undefined {
+    return this.kept.get(dealId);
+  }
+
+  losersOf(dealId: string): readonly Placed[] {
+    return this.losers.get(dealId) ?? [];
+  }
+
+  /** Number of distinct deal ids seen. */
+  get size(): number {
+    return this.kept.size;
+  }
+}

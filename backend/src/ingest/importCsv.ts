@@ -1,0 +1,340 @@
+// CSV import: streams a file through csv-parse, validates each row, and writes batches to
+// Postgres (batchWriter.ts) while the next batch is being read, so parsing and the database work
+// in parallel. Memory stays bounded: two batches in flight plus one small entry per deal id.
+//
+// Row numbers: row N is the N-th data row of the file, the header not counted (row 1 is the first
+// row under the header). Blank lines keep their number but are not rows; so without quoted
+// fields spanning lines, row N is on line N + 1 of the file.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parse, type CsvError } from 'csv-parse';
+import type { Database } from '../db/client.ts';
+import { DuplicateLedger, duplicateReason, type Placed } from './duplicates.ts';
+import { HeaderError, resolveHeader, type HeaderPlan } from './header.ts';
+import type { Mapping } from './mapping.ts';
+import { validateRow, type RowProblem } from './validateRow.ts';
+import {
+  writeBatch,
+  ZERO_COUNTS,
+  type BatchRow,
+  type ImportCounts,
+  type ProblemRecord,
+  type SupersededInDb
+} from './batchWriter.ts';
+
+export { HeaderError } from './header.ts';
+
+/** The file cannot be imported at all (missing, unreadable, bad options). Nothing was written. */
+export class ImportInputError extends Error {
+  override name = 'ImportInputError';
+}
+
+export interface ImportOptions {
+  orgId: string;
+  path: string;
+  mapping?: Mapping;
+  /** Rows per batch (one transaction each). Default 5,000. */
+  batchSize?: number;
+  /** Problems returned in the report (all are stored). Default 1,000. */
+  reportProblems?: number;
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  bytesRead: number;
+  totalBytes: number;
+  rowsRead: number;
+}
+
+export interface ImportReport extends ImportCounts {
+  runId: number;
+  orgId: string;
+  file: string;
+  status: 'completed' | 'failed';
+  error: string | null;
+  /** First problems by row number (all of them are in quarantined_rows). */
+  problems: RowProblem[];
+  /** Total problems recorded (a row can have several). */
+  problemCount: number;
+  seconds: number;
+}
+
+const DEFAULT_BATCH = 5_000;
+const MAX_RECORD_BYTES = 1 << 20;
+
+/** The row's cells keyed by the file's column names, as stored in quarantined_rows.raw. */
+export function rawRecord(header: string[], values: string[]): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  const n = Math.min(header.length, values.length);
+  for (let i = 0; i < n; i++) raw[header[i] as string] = values[i];
+  if (values.length > header.length) raw._extra_fields = values.slice(header.length);
+  return raw;
+}
+
+interface PendingBatch {
+  no: number;
+  rows: (BatchRow | null)[];
+  /** Index in `rows` by deal id; a replaced row's slot is set to null. */
+  slot: Map<string, number>;
+  problems: ProblemRecord[];
+  /** Rows of this batch that lost to a duplicate, and deals whose kept row changed. */
+  losers: { dealId: string; loser: Placed; values: string[] }[];
+  supersededInDb: Map<string, Placed>;
+  changedWinners: Set<string>;
+  rowsRead: number;
+  quarantined: number;
+  flagged: number;
+}
+
+function newBatch(no: number): PendingBatch {
+  return {
+    no,
+    rows: [],
+    slot: new Map(),
+    problems: [],
+    losers: [],
+    supersededInDb: new Map(),
+    changedWinners: new Set(),
+    rowsRead: 0,
+    quarantined: 0,
+    flagged: 0
+  };
+}
+
+function isBlank(values: string[]): boolean {
+  return values.length === 1 && (values[0] as string).trim() === '';
+}
+
+export async function importCsv(database: Database, opts: ImportOptions): Promise<ImportReport> {
+  const started = performance.now();
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new ImportInputError(`batch size must be a whole number >= 1, got ${batchSize}`);
+  }
+  let totalBytes: number;
+  try {
+    const info = await stat(opts.path);
+    if (!info.isFile()) throw new Error('not a file');
+    totalBytes = info.size;
+  } catch (err) {
+    throw new ImportInputError(`cannot read ${opts.path}: ${(err as Error).message}`);
+  }
+
+  const input = createReadStream(opts.path, { highWaterMark: 1 << 20 });
+  const fileHash = createHash('sha256');
+  input.on('data', (chunk) => fileHash.update(chunk as Buffer));
+  const parser = parse({
+    bom: true,
+    relax_column_count: true, // a short or long row is quarantined, not fatal
+    relax_quotes: true,
+    skip_records_with_error: true,
+    max_record_size: MAX_RECORD_BYTES // an unclosed quote cannot swallow the file into memory
+  });
+  const syntaxErrors: CsvError[] = [];
+  parser.on('skip', (err: CsvError) => syntaxErrors.push(err));
+  input.on('error', (err) => parser.destroy(err));
+  input.pipe(parser);
+  const records: AsyncIterator<string[]> = parser[Symbol.asyncIterator]();
+  const close = () => {
+    input.destroy();
+    parser.destroy();
+  };
+
+  // The header is checked before any data row is read and before anything is written.
+  let plan: HeaderPlan;
+  try {
+    const first = await records.next();
+    if (first.done) throw new HeaderError(`${opts.path} is empty: expected a header row`);
+    plan = resolveHeader(first.value, opts.mapping);
+  } catch (err) {
+    close();
+    throw err;
+  }
+
+  const { sql } = database;
+  await sql`INSERT INTO orgs (id, name) VALUES (${opts.orgId}, ${opts.orgId}) ON CONFLICT (id) DO NOTHING`;
+  const [{ had }] = (await sql`
+    SELECT EXISTS (SELECT 1 FROM deals WHERE org_id = ${opts.orgId}) AS had`) as unknown as [
+    { had: boolean }
+  ];
+  const [{ id: runId }] = (await sql`
+    INSERT INTO import_runs (org_id, file_name, mapping)
+    VALUES (${opts.orgId}, ${basename(opts.path)},
+            ${opts.mapping ? JSON.stringify(opts.mapping) : null}::jsonb)
+    RETURNING id`) as unknown as [{ id: number }];
+
+  const ledger = new DuplicateLedger();
+  const staleRows = new Set<number>();
+  let totals: ImportCounts = { ...ZERO_COUNTS };
+  let rowNumber = 0;
+  let batch = newBatch(1);
+  let inFlight: Promise<void> = Promise.resolve();
+  const rawOf = (values: string[]) => rawRecord(plan.header, values);
+
+  const send = (b: PendingBatch): Promise<void> => {
+    // Losers' reasons name the kept row as it stands now; losers of earlier batches whose kept
+    // row changed in this batch get their reason rewritten.
+    const problems = b.problems;
+    for (const l of b.losers) {
+      problems.push({
+        rowNumber: l.loser.rowNumber,
+        field: 'deal_id',
+        reason: duplicateReason(l.dealId, ledger.winner(l.dealId)!, l.loser),
+        severity: 'error',
+        raw: rawOf(l.values)
+      });
+    }
+    const supersededInDb: SupersededInDb[] = [...b.supersededInDb].map(([dealId, loser]) => ({
+      dealId,
+      loser,
+      reason: duplicateReason(dealId, ledger.winner(dealId)!, loser)
+    }));
+    const reasonUpdates: { rowNumber: number; reason: string }[] = [];
+    for (const dealId of b.changedWinners) {
+      const winner = ledger.winner(dealId)!;
+      for (const loser of ledger.losersOf(dealId)) {
+        if (loser.batch < b.no) {
+          reasonUpdates.push({
+            rowNumber: loser.rowNumber,
+            reason: duplicateReason(dealId, winner, loser)
+          });
+        }
+      }
+    }
+    const rows = b.rows.filter((r): r is BatchRow => r !== null);
+    return inFlight.then(async () => {
+      const result = await writeBatch(sql, {
+        runId,
+        orgId: opts.orgId,
+        rows,
+        problems,
+        supersededInDb,
+        reasonUpdates,
+        checkStale: had,
+        wasStale: (n) => staleRows.has(n),
+        rawOf,
+        readCounts: { rowsRead: b.rowsRead, quarantined: b.quarantined, flagged: b.flagged },
+        totalsBefore: totals
+      });
+      totals = result.totals;
+      for (const n of result.staleRows) staleRows.add(n);
+    });
+  };
+
+  const accept = (values: string[]) => {
+    rowNumber += 1;
+    if (isBlank(values)) return;
+    batch.rowsRead += 1;
+    const { row, problems } = validateRow(values, rowNumber, plan);
+    if (problems.length > 0) {
+      const raw = rawOf(values);
+      for (const p of problems) batch.problems.push({ ...p, raw });
+    }
+    if (!row) {
+      batch.quarantined += 1;
+      return;
+    }
+    if (problems.length > 0) batch.flagged += 1;
+    const offer = ledger.offer(row.externalId, row, batch.no);
+    const placed: Placed = {
+      rowNumber,
+      closedDay: row.closedDay,
+      createdDay: row.createdDay,
+      batch: batch.no
+    };
+    const dealId = row.externalId;
+    if (offer.kind === 'older') {
+      ledger.recordLoser(dealId, placed);
+      batch.losers.push({ dealId, loser: placed, values });
+      batch.quarantined += 1;
+      return;
+    }
+    if (offer.kind === 'supersedes') {
+      const previous = offer.previous;
+      ledger.recordLoser(dealId, previous);
+      batch.changedWinners.add(dealId);
+      if (previous.batch === batch.no) {
+        const i = batch.slot.get(dealId)!;
+        batch.losers.push({ dealId, loser: previous, values: batch.rows[i]!.values });
+        batch.rows[i] = null;
+        batch.quarantined += 1;
+      } else {
+        // Written by an earlier batch: the writer reads it back and re-counts it.
+        batch.supersededInDb.set(dealId, previous);
+      }
+    }
+    batch.slot.set(dealId, batch.rows.length);
+    batch.rows.push({ row, values });
+  };
+
+  let error: string | null = null;
+  try {
+    for (;;) {
+      const next = await records.next();
+      if (next.done) break;
+      accept(next.value);
+      if (batch.rowsRead >= batchSize) {
+        const full = batch;
+        batch = newBatch(full.no + 1);
+        await inFlight; // at most one batch written while the next is read
+        inFlight = send(full);
+        inFlight.catch(() => {}); // handled when awaited; never an unhandled rejection
+        opts.onProgress?.({ bytesRead: input.bytesRead, totalBytes, rowsRead: totals.rowsRead });
+      }
+    }
+    // The parser cannot resynchronise after a quote that never closes: nothing after it is read.
+    const syntax = syntaxErrors[0];
+    if (syntax) {
+      error = `CSV syntax error at line ${syntax.lines}: ${syntax.message}; rows before it were imported, nothing after it was read`;
+      batch.rowsRead += 1;
+      batch.quarantined += 1;
+      batch.problems.push({
+        rowNumber: rowNumber + 1,
+        field: null,
+        reason: error,
+        severity: 'error',
+        raw: { _syntax_error: syntax.code }
+      });
+    }
+    await inFlight;
+    inFlight = send(batch);
+    await inFlight;
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+    await inFlight.catch(() => {});
+    close();
+  }
+  opts.onProgress?.({ bytesRead: input.bytesRead, totalBytes, rowsRead: totals.rowsRead });
+
+  const status = error === null ? 'completed' : 'failed';
+  await sql`
+    UPDATE import_runs SET status = ${status}, error = ${error}, finished_at = now(),
+           file_sha256 = ${status === 'completed' ? fileHash.digest('hex') : null}
+     WHERE id = ${runId}`;
+  const limit = opts.reportProblems ?? 1_000;
+  const problems = await sql<{ row_number: number; field: string | null; reason: string; severity: 'error' | 'warning' }[]>`
+    SELECT row_number, field, reason, severity FROM quarantined_rows
+     WHERE import_run_id = ${runId} ORDER BY row_number, id LIMIT ${limit}`;
+  const [{ n: problemCount }] = (await sql`
+    SELECT count(*)::int AS n FROM quarantined_rows WHERE import_run_id = ${runId}`) as unknown as [
+    { n: number }
+  ];
+  return {
+    runId,
+    orgId: opts.orgId,
+    file: opts.path,
+    status,
+    error,
+    ...totals,
+    problems: problems.map((p) => ({
+      rowNumber: p.row_number,
+      field: p.field,
+      reason: p.reason,
+      severity: p.severity
+    })),
+    problemCount,
+    seconds: (performance.now() - started) / 1000
+  };
+}

@@ -1,0 +1,75 @@
+// Logger and request-id options for the Fastify server (passed to `Fastify({...})` by app.ts).
+// Every log line of a request carries its id; secrets and tokens never reach the log.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyServerOptions } from 'fastify';
+
+/** Header a caller (or a proxy) may send to correlate logs; echoed back on the response. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** Query parameters that may carry credentials (bull-board's ?token=): masked in logged URLs. */
+const SECRET_QUERY_PARAMS = ['token', 'access_token', 'jwt'];
+
+/** Paths pino masks in every log line (headers and any object that happens to be logged). */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  '*.password',
+  '*.secret',
+  '*.token',
+  '*.privateKey',
+  '*.privateKeyEnc',
+  '*.webhookSecretEnc'
+];
+
+/** Replaces credential-bearing query values in a URL with [REDACTED]. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  let changed = false;
+  for (const name of SECRET_QUERY_PARAMS) {
+    if (params.has(name)) {
+      params.set(name, '[REDACTED]');
+      changed = true;
+    }
+  }
+  return changed ? `${url.slice(0, q)}?${params.toString()}` : url;
+}
+
+/** Accepts a caller's request id when it is short and plain; otherwise makes a new one. */
+export function genReqId(req: IncomingMessage): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  if (typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given)) return given;
+  return randomUUID();
+}
+
+/** The server options app.ts passes to Fastify: logger with redaction and request ids. */
+export function serverLogOptions(
+  level: string
+): Pick<FastifyServerOptions, 'logger' | 'genReqId' | 'requestIdHeader' | 'requestIdLogLabel'> {
+  return {
+    logger: {
+      level,
+      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+      serializers: {
+        req(request: { method: string; url: string; id: string; ip?: string }) {
+          return {
+            id: request.id,
+            method: request.method,
+            url: redactUrl(request.url),
+            ip: request.ip
+          };
+        }
+      }
+    },
+    // genReqId reads x-request-id itself (validated), so Fastify's own header lookup is off.
+    requestIdHeader: false,
+    genReqId,
+    requestIdLogLabel: 'reqId'
+  };
+}

@@ -1,0 +1,124 @@
+// BullMQ queues and the Enqueuer request paths use.
+//   score        inbox events ('inbox', jobId inbox:<id>) and single rescore requests ('rescore')
+//   writeback    one 'flush' per org, batched: deduplicated per org while waiting
+//   maintenance  job schedulers: inbox/outbox sweeper, incremental sync, nightly rescore, retrain
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Enqueuer } from './enqueuer.ts';
+
+export const QUEUE_NAMES = ['score', 'writeback', 'maintenance'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+export type Queues = Record<QueueName, Queue>;
+
+export interface InboxJob {
+  orgId: string;
+  inboxId: number;
+}
+export interface RescoreJob {
+  orgId: string;
+  dealId: number;
+  reason: string;
+}
+export interface FlushJob {
+  orgId: string;
+}
+
+/** Retries with exponential backoff (1 s, 2 s, 4 s ... ~4 min in all); history kept bounded. */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 3_600, count: 2_000 },
+  removeOnFail: { age: 7 * 24 * 3_600, count: 10_000 }
+};
+
+export function createQueues(connection: Redis, prefix: string): Queues {
+  const make = (name: QueueName) =>
+    new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+  return { score: make('score'), writeback: make('writeback'), maintenance: make('maintenance') };
+}
+
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.allSettled(Object.values(queues).map((q) => q.close()));
+}
+
+export const inboxJobId = (inboxId: number) => `inbox:${inboxId}`;
+
+export interface EnqueuerOptions {
+  /** How long a writeback waits for more results of the same org before it flushes. */
+  writebackDelayMs: number;
+  /** Request paths give up on Redis after this long (the inbox makes that safe). */
+  timeoutMs?: number;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: Redis did not answer in ${ms} ms`)), ms);
+    })
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Adds a flush for the org unless one is already waiting (then this change rides along). */
+export async function addWriteback(
+  queue: Queue,
+  orgId: string,
+  delayMs: number
+): Promise<void> {
+  await queue.add(
+    'flush',
+    { orgId } satisfies FlushJob,
+    {
+      delay: delayMs,
+      // One waiting flush per org; one more is kept if changes arrive while a flush runs, so
+      // flushes of an org never run in parallel and no change waits for the next trigger.
+      deduplication: { id: `wb:${orgId}`, keepLastIfActive: true }
+    }
+  );
+}
+
+export function createEnqueuer(queues: Queues, opts: EnqueuerOptions): Enqueuer {
+  const timeout = opts.timeoutMs ?? 2_000;
+  return {
+    async inboxEvent(orgId, inboxId) {
+      await withTimeout(
+        queues.score.add('inbox', { orgId, inboxId } satisfies InboxJob, {
+          jobId: inboxJobId(inboxId)
+        }),
+        timeout,
+        'enqueue inbox event'
+      );
+    },
+    async inboxEvents(orgId, inboxIds) {
+      if (inboxIds.length === 0) return;
+      await withTimeout(
+        queues.score.addBulk(
+          inboxIds.map((inboxId) => ({
+            name: 'inbox',
+            data: { orgId, inboxId } satisfies InboxJob,
+            opts: { jobId: inboxJobId(inboxId) }
+          }))
+        ),
+        timeout,
+        'enqueue inbox events'
+      );
+    },
+    async rescoreDeal(orgId, dealId, reason) {
+      await withTimeout(
+        queues.score.add('rescore', { orgId, dealId, reason } satisfies RescoreJob, {
+          deduplication: { id: `rescore:${orgId}:${dealId}` }
+        }),
+        timeout,
+        'enqueue rescore'
+      );
+    },
+    async writeback(orgId) {
+      await withTimeout(
+        addWriteback(queues.writeback, orgId, opts.writebackDelayMs),
+        timeout,
+        'enqueue writeback'
+      );
+    }
+  };
+}

@@ -1,0 +1,308 @@
+// Rescoring: read deals, score them in pure code, store a new score version only where the
+// result changed, and keep co-lead suggestions in step. Two entry points:
+//   rescoreDeals  a few deals, locked, in one transaction (the webhook / API path)
+//   rescoreOrg    every deal of an org in id-ordered batches (nightly rescore, CLI, bench)
+import type { Database } from '../db/client.ts';
+import {
+  countDeals,
+  readScoringBatch,
+  readScoringDeals,
+  type Queryable,
+  type ScoringDealRow
+} from '../db/repositories/deals.ts';
+import {
+  insertScoreVersions,
+  probabilitiesAsOf,
+  type WrittenScoreVersion
+} from '../db/repositories/scores.ts';
+import {
+  listCoLeadsForDeals,
+  loadCoLeadState,
+  replaceCoLeadSuggestions,
+  saveCoLeadCursor,
+  type CoLeadRecord
+} from '../db/repositories/coLeads.ts';
+import { resultHash, scoreDealsWithState } from '../scoring/index.ts';
+import type { CoLeadState, ScoreResult, ScoringContext, TrainedModel } from '../scoring/types.ts';
+import { daysBefore, resolveNow } from './clock.ts';
+import { loadScoringContext } from './scoringContext.ts';
+
+/** A score that changed and was stored as a new version. */
+export interface ChangedScore {
+  dealId: number;
+  externalId: string;
+  scoreVersionId: number;
+  version: number;
+  result: ScoreResult;
+  /** Probability minus that of the latest version scored >= 7 days before now; null if none. */
+  change7d: number | null;
+  scoredAt: Date;
+  modelVersionId: number | null;
+  /** Every co-lead suggestion of the deal after this write (any status, rank order). */
+  coLeads: CoLeadRecord[];
+}
+
+export interface RescoreOptions {
+  /** YYYY-MM-DD or ISO timestamp; default the real clock. */
+  now?: string;
+}
+
+/** A deal whose new result differs from its latest stored one. */
+interface Pending {
+  row: ScoringDealRow;
+  result: ScoreResult;
+  hash: string;
+}
+
+function changedOnly(rows: ScoringDealRow[], results: ScoreResult[]): Pending[] {
+  if (results.length !== rows.length) {
+    throw new Error(`scoring returned ${results.length} results for ${rows.length} deals`);
+  }
+  const pending: Pending[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as ScoringDealRow;
+    const result = results[i] as ScoreResult;
+    if (result.dealId !== row.deal.id) {
+      throw new Error(`scoring returned results out of order at ${i}: ${result.dealId} for ${row.deal.id}`);
+    }
+    const hash = resultHash(result);
+    if (hash !== row.latestScoreHash) pending.push({ row, result, hash });
+  }
+  return pending;
+}
+
+interface WriteOutcome {
+  written: WrittenScoreVersion[];
+  /** Filled only when details were asked for. */
+  changed: ChangedScore[];
+}
+
+/**
+ * Stores the pending results (inside the caller's transaction): score versions and pointers,
+ * then the co-lead suggestions of the deals that really moved. With `details`, also reads the
+ * 7-day baseline and the deals' suggestions for the ChangedScore records.
+ */
+async function writePending(
+  tx: Queryable,
+  orgId: string,
+  pending: Pending[],
+  opts: { modelVersionId: number | null; scoredAt: Date; details: boolean }
+): Promise<WriteOutcome> {
+  const written = await insertScoreVersions(
+    tx,
+    orgId,
+    pending.map((p) => ({
+      dealId: p.row.id,
+      previousScoreId: p.row.latestScoreId,
+      version: p.row.latestVersion + 1,
+      result: p.result,
+      resultHash: p.hash,
+      sourceModstamp: p.row.sourceModstamp
+    })),
+    { modelVersionId: opts.modelVersionId, scoredAt: opts.scoredAt }
+  );
+  if (written.length === 0) return { written, changed: [] };
+  const byDeal = new Map<number, WrittenScoreVersion>();
+  for (const w of written) byDeal.set(w.dealId, w);
+  const moved = pending.filter((p) => byDeal.has(p.row.id));
+  // Deals with candidates now, or that may have had proposed ones before (a stored version).
+  const coLeadDeals = moved.filter((p) => p.result.coLeads.length > 0 || p.row.latestScoreId !== null);
+  await replaceCoLeadSuggestions(
+    tx,
+    orgId,
+    coLeadDeals.map((p) => ({
+      dealId: p.row.id,
+      dealExternalId: p.row.deal.id,
+      scoreVersionId: (byDeal.get(p.row.id) as WrittenScoreVersion).id,
+      ownerRsfs: p.result.rsfs ? p.result.rsfs.rsfs : null,
+      candidates: p.result.coLeads
+    }))
+  );
+  if (!opts.details) return { written, changed: [] };
+  const ids = moved.map((p) => p.row.id);
+  const [baseline, coLeads] = await Promise.all([
+    probabilitiesAsOf(tx, orgId, ids, daysBefore(opts.scoredAt, 7)),
+    listCoLeadsForDeals(tx, orgId, ids)
+  ]);
+  const changed = moved.map((p): ChangedScore => {
+    const w = byDeal.get(p.row.id) as WrittenScoreVersion;
+    const before = baseline.get(p.row.id);
+    return {
+      dealId: p.row.id,
+      externalId: p.row.deal.id,
+      scoreVersionId: w.id,
+      version: w.version,
+      result: p.result,
+      change7d: before === undefined ? null : p.result.probability - before,
+      scoredAt: opts.scoredAt,
+      modelVersionId: opts.modelVersionId,
+      coLeads: coLeads.get(p.row.id) ?? []
+    };
+  });
+  return { written, changed };
+}
+
+const RETRYABLE = new Set(['40P01', '40001']); // deadlock, serialization failure
+
+async function withRetry<T>(attempt: () => Promise<T>, tries = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (i >= tries || !code || !RETRYABLE.has(code)) throw err;
+      await new Promise((r) => setTimeout(r, 20 * 2 ** i * Math.random()));
+    }
+  }
+}
+
+function candidateReps(results: ScoreResult[]): string[] {
+  const reps = new Set<string>();
+  for (const r of results) for (const c of r.coLeads) reps.add(c.repId);
+  return [...reps];
+}
+
+/**
+ * Scores these deals (internal ids) with the active model (rules when there is none) and the
+ * stored RSFS table, and stores what changed. The deals are locked for the transaction, so
+ * concurrent rescores of one deal serialize. Deleted or unknown ids are skipped.
+ * Idempotent: the same state writes nothing and returns [].
+ */
+export async function rescoreDeals(
+  database: Database,
+  orgId: string,
+  dealIds: number[],
+  opts: RescoreOptions = {}
+): Promise<ChangedScore[]> {
+  const clock = resolveNow(opts.now);
+  const ids = [...new Set(dealIds)].sort((a, b) => a - b);
+  if (ids.length === 0) return [];
+  const loaded = await loadScoringContext(database, orgId, clock.date);
+  return withRetry(() =>
+    database.sql.begin(async (tx) => {
+      const rows = await readScoringDeals(tx, orgId, ids, { forUpdate: true });
+      if (rows.length === 0) return [];
+      const deals = rows.map((r) => r.deal);
+      const base = await loadCoLeadState(tx, orgId, rows.map((r) => r.id), { load: false });
+      const ctx = (coLeadState: CoLeadState): ScoringContext => ({ ...loaded.ctx, coLeadState });
+      let scored = scoreDealsWithState(loaded.model, ctx(base), deals);
+      // Rep loads only matter when a primary co-lead is (re)chosen: read them then, for the
+      // candidate reps only, and score again with them.
+      const reps = candidateReps(scored.results);
+      if (reps.length > 0) {
+        const withLoad = await loadCoLeadState(tx, orgId, rows.map((r) => r.id), { load: reps });
+        scored = scoreDealsWithState(loaded.model, ctx(withLoad), deals);
+      }
+      const pending = changedOnly(rows, scored.results);
+      if (pending.length === 0) return [];
+      const out = await writePending(tx, orgId, pending, {
+        modelVersionId: loaded.modelVersionId,
+        scoredAt: clock.at,
+        details: true
+      });
+      if (out.written.length > 0 && scored.coLeadState.cursor !== base.cursor) {
+        await saveCoLeadCursor(tx, orgId, scored.coLeadState.cursor);
+      }
+      return out.changed;
+    })
+  );
+}
+
+export interface RescoreOrgOptions extends RescoreOptions {
+  /** Only deals without an outcome. */
+  openOnly?: boolean;
+  /** Deals read, scored and written per batch (default 10,000). */
+  batchSize?: number;
+  /** Called after each committed batch with its changed scores (e.g. to queue writebacks). */
+  onChanged?: (batch: ChangedScore[]) => Promise<void>;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface RescoreOrgResult {
+  scored: number;
+  changed: number;
+  seconds: number;
+}
+
+/** Scoring blocks the event loop; slices let in-flight reads and writes progress meanwhile. */
+const SLICE = 1_000;
+
+async function scoreInSlices(
+  model: TrainedModel | null,
+  ctx: ScoringContext,
+  deals: ScoringDealRow[]
+): Promise<{ results: ScoreResult[]; coLeadState: CoLeadState }> {
+  const results: ScoreResult[] = [];
+  let state = ctx.coLeadState;
+  for (let start = 0; start < deals.length; start += SLICE) {
+    const slice = deals.slice(start, start + SLICE).map((r) => r.deal);
+    const out = scoreDealsWithState(model, { ...ctx, coLeadState: state }, slice);
+    for (const r of out.results) results.push(r);
+    state = out.coLeadState;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return { results, coLeadState: state };
+}
+
+/**
+ * Rescores every live deal of an org (open ones only with `openOnly`), streaming in id order
+ * with a keyset cursor. The next batch is read and scored while the previous one is written;
+ * each batch's versions, pointers and co-leads commit in one transaction, so a crash loses at
+ * most the batch in flight and a rerun continues idempotently.
+ */
+export async function rescoreOrg(
+  database: Database,
+  orgId: string,
+  opts: RescoreOrgOptions = {}
+): Promise<RescoreOrgResult> {
+  const started = performance.now();
+  const clock = resolveNow(opts.now);
+  const limit = opts.batchSize ?? 10_000;
+  const openOnly = opts.openOnly ?? false;
+  const loaded = await loadScoringContext(database, orgId, clock.date);
+  let state = await loadCoLeadState(database.sql, orgId, 'all', { load: 'all' });
+  const counts = opts.onProgress ? await countDeals(database, orgId) : null;
+  const total = counts ? (openOnly ? counts.open : counts.total) : 0;
+
+  const read = (afterId: number) => {
+    const p = readScoringBatch(database.sql, orgId, { afterId, limit, openOnly });
+    p.catch(() => {}); // awaited later; keeps an early failure from being "unhandled"
+    return p;
+  };
+  let scored = 0;
+  let changed = 0;
+  let next = read(0);
+  let writing: Promise<void> = Promise.resolve();
+  for (;;) {
+    const rows = await next;
+    if (rows.length === 0) break;
+    next = rows.length < limit ? Promise.resolve([]) : read((rows[rows.length - 1] as ScoringDealRow).id);
+    const out = await scoreInSlices(loaded.model, { ...loaded.ctx, coLeadState: state }, rows);
+    state = out.coLeadState;
+    const pending = changedOnly(rows, out.results);
+    const cursor = state.cursor;
+    await writing; // one write in flight at a time: its failure stops the run here
+    writing =
+      pending.length === 0
+        ? Promise.resolve()
+        : withRetry(() =>
+            database.sql.begin(async (tx) => {
+              const w = await writePending(tx, orgId, pending, {
+                modelVersionId: loaded.modelVersionId,
+                scoredAt: clock.at,
+                details: opts.onChanged !== undefined
+              });
+              await saveCoLeadCursor(tx, orgId, cursor);
+              return w;
+            })
+          ).then(async (w) => {
+            changed += w.written.length;
+            if (opts.onChanged && w.changed.length > 0) await opts.onChanged(w.changed);
+          });
+    writing.catch(() => {});
+    scored += rows.length;
+    opts.onProgress?.(scored, total);
+  }
+  await writing;
+  return { scored, changed, seconds: (performance.now() - started) / 1000 };
+}
