@@ -3,7 +3,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import apiPlugin from './api/index.ts';
+import apiPlugin, { type ApiPluginOptions } from './api/index.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
 import { serverLogOptions } from './observability/logging.ts';
@@ -24,6 +24,8 @@ export interface AppDeps {
   lookupOrg?: OrgCredentialLookup;
   /** Per-probe deadline for /readyz (default 1 s). */
   readinessTimeoutMs?: number;
+  /** API plugin tuning (rate limit, overload thresholds); defaults suit production. */
+  api?: Pick<ApiPluginOptions, 'rateLimit' | 'underPressure'>;
 }
 
 async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -52,7 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true
   });
 
-  await app.register(apiPlugin, { database, config, enqueuer, queues });
+  await app.register(apiPlugin, { ...deps.api, database, config, enqueuer, queues });
 
   const lookupOrg = deps.lookupOrg ?? cachedLookup(orgCredentialsFromDatabase(database, config));
   await app.register(webhookRoutes, {

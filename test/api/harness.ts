@@ -33,6 +33,20 @@ export function testConfig(databaseUrl: string): Config {
   };
 }
 
+/**
+ * Waits until under-pressure's latest sample no longer shows the stall of start-up (schema
+ * compilation blocks the loop for a moment), so tests do not race a stale 503.
+ */
+export async function settled(app: FastifyInstance, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  // Two sample intervals (250 ms) first: the sample covering the stall lands only after it.
+  await new Promise((r) => setTimeout(r, 600));
+  while (app.memoryUsage().eventLoopDelay > 100) {
+    if (Date.now() > deadline) throw new Error('the app stayed overloaded after start-up');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export interface ApiTest {
   app: FastifyInstance;
   database: TestDatabase;
@@ -50,6 +64,7 @@ export interface ApiTest {
 
 export interface ApiTestOptions {
   rateLimit?: ApiPluginOptions['rateLimit'];
+  underPressure?: ApiPluginOptions['underPressure'];
   /** Capture log lines (JSON strings) instead of silencing them. */
   logs?: string[];
   /** Runs on the database before the app starts (seeding). */
@@ -82,9 +97,11 @@ export async function startApiTest(opts: ApiTestOptions = {}): Promise<ApiTest> 
     config,
     enqueuer,
     queues,
-    rateLimit: opts.rateLimit ?? { max: 100_000, timeWindowMs: 60_000 }
+    rateLimit: opts.rateLimit ?? { max: 100_000, timeWindowMs: 60_000 },
+    underPressure: opts.underPressure
   });
   await app.ready();
+  await settled(app);
 
   return {
     app,

@@ -25,7 +25,8 @@ function loadDeals(): Deal[] {
   >[];
   return rows.map((r, i) => {
     const outcome = r.outcome;
-    if (outcome !== 'Won' && outcome !== 'Lost') throw new Error(`row ${i + 2}: outcome "${outcome}"`);
+    if (outcome !== 'Won' && outcome !== 'Lost')
+      throw new Error(`row ${i + 2}: outcome "${outcome}"`);
     return {
       id: r.deal_id as string,
       ownerId: r.sales_rep_id as string,

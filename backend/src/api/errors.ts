@@ -48,9 +48,17 @@ export interface ValidationIssue {
 function validationIssues(error: FastifyError): ValidationIssue[] {
   const where = error.validationContext ?? 'request';
   return (error.validation ?? []).map((v) => {
-    // A missing required property is reported on its parent; name the property itself.
-    const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty;
-    const pointer = missing ? `${v.instancePath}/${missing}` : v.instancePath;
+    // Missing and unknown properties are reported on their parent; name the property itself.
+    const params = v.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+    if (params?.additionalProperty) {
+      return {
+        path: `${where}${v.instancePath}/${params.additionalProperty}`,
+        message: 'is not a known property'
+      };
+    }
+    const pointer = params?.missingProperty
+      ? `${v.instancePath}/${params.missingProperty}`
+      : v.instancePath;
     return { path: `${where}${pointer}`, message: v.message ?? 'is invalid' };
   });
 }

@@ -24,6 +24,7 @@ import { queueDepthCollector } from '../observability/queueDepth.ts';
 import { createAuthenticator } from './auth.ts';
 import { ApiError, ErrorBody, errorHandler } from './errors.ts';
 import { enforceAccess } from './rbac.ts';
+import { strictRequestValidation } from './validation.ts';
 import { adminQueues } from './adminQueues.ts';
 import { v1Routes } from './routes/index.ts';
 
@@ -35,7 +36,11 @@ export interface ApiPluginOptions {
   /** Per-user request budget (key org:sub). Default 600 requests per minute. */
   rateLimit?: { max: number; timeWindowMs: number };
   /** Overload thresholds for @fastify/under-pressure (503 beyond them). */
-  underPressure?: { maxEventLoopDelayMs?: number; maxEventLoopUtilization?: number };
+  underPressure?: {
+    maxEventLoopDelayMs?: number;
+    maxEventLoopUtilization?: number;
+    maxHeapUsedBytes?: number;
+  };
 }
 
 declare module 'fastify' {
@@ -80,6 +85,9 @@ async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): Promise<
     // (a busy but keeping-up process sits near 1), so it is off unless asked for.
     maxEventLoopDelay: opts.underPressure?.maxEventLoopDelayMs ?? 1000,
     maxEventLoopUtilization: opts.underPressure?.maxEventLoopUtilization ?? 0,
+    maxHeapUsedBytes: opts.underPressure?.maxHeapUsedBytes ?? 0,
+    // Sampled 4x a second, so a one-off stall (start-up schema compilation) clears quickly.
+    sampleInterval: 250,
     retryAfter: 10,
     pressureHandler: (_request, reply, type, value) => {
       void reply
@@ -139,6 +147,7 @@ async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): Promise<
 
     await secured.register(
       async (v1) => {
+        strictRequestValidation(v1);
         enforceAccess(v1, authenticator);
         const limit = opts.rateLimit ?? { max: 600, timeWindowMs: 60_000 };
         await v1.register(rateLimit, {

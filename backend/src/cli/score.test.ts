@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
 import { copyNewDeals } from '../db/repositories/deals.ts';
 import { generateDeals } from '../scoring/index.ts';
-import { toCanonical } from '../services/scoring.test.ts';
+import { canonicalFromGenerated } from '../services/sampleDeals.ts';
 import { run as runScore, CSV_HEADER } from './score.ts';
 import { run as runTrain } from './train.ts';
 
@@ -43,7 +43,7 @@ describe('train and score commands', () => {
     const data = generateDeals({ deals: 3_000, seed: 5, openFraction: 0.15 });
     now = data.endDate;
     open = data.deals.filter((d) => d.outcome === null).length;
-    await copyNewDeals(db, ORG, data.deals.map(toCanonical));
+    await copyNewDeals(db, ORG, data.deals.map(canonicalFromGenerated));
   });
   after(async () => {
     process.env.DATABASE_URL = savedUrl;

@@ -45,7 +45,9 @@ export function encryptSecret(plaintext: string, key: Buffer, context = ''): str
   cipher.setAAD(Buffer.from(context, 'utf8'));
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   const tag = cipher.getAuthTag();
-  return [VERSION, iv, tag, ciphertext].map((p) => (typeof p === 'string' ? p : p.toString('base64'))).join(':');
+  return [VERSION, iv, tag, ciphertext]
+    .map((p) => (typeof p === 'string' ? p : p.toString('base64')))
+    .join(':');
 }
 
 /** Opens an envelope; throws CredentialError if it was altered or the key/context is wrong. */
@@ -65,9 +67,10 @@ export function decryptSecret(envelope: string, key: Buffer, context = ''): stri
   decipher.setAAD(Buffer.from(context, 'utf8'));
   decipher.setAuthTag(tag);
   try {
-    return Buffer.concat([decipher.update(Buffer.from(ctB64, 'base64')), decipher.final()]).toString(
-      'utf8'
-    );
+    return Buffer.concat([
+      decipher.update(Buffer.from(ctB64, 'base64')),
+      decipher.final()
+    ]).toString('utf8');
   } catch {
     throw new CredentialError(
       'credential cannot be decrypted: wrong DI_ENCRYPTION_KEY, or the stored value was altered'

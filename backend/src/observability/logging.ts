@@ -51,7 +51,7 @@ export function genReqId(req: IncomingMessage): string {
 /** The server options app.ts passes to Fastify: logger with redaction and request ids. */
 export function serverLogOptions(
   level: string
-): Pick<FastifyServerOptions, 'logger' | 'genReqId' | 'requestIdHeader' | 'requestIdLogLabel'> {
+): Pick<FastifyServerOptions, 'logger' | 'genReqId' | 'requestIdHeader'> {
   return {
     logger: {
       level,
@@ -69,7 +69,6 @@ export function serverLogOptions(
     },
     // genReqId reads x-request-id itself (validated), so Fastify's own header lookup is off.
     requestIdHeader: false,
-    genReqId,
-    requestIdLogLabel: 'reqId'
+    genReqId // each request's log lines carry it as reqId (Fastify's default label)
   };
 }

@@ -1,5 +1,5 @@
 // BullMQ queues and the Enqueuer request paths use.
-//   score        inbox events ('inbox', jobId inbox:<id>) and single rescore requests ('rescore')
+//   score        inbox events ('inbox', jobId inbox-<id>) and single rescore requests ('rescore')
 //   writeback    one 'flush' per org, batched: deduplicated per org while waiting
 //   maintenance  job schedulers: inbox/outbox sweeper, incremental sync, nightly rescore, retrain
 import { Queue, type JobsOptions } from 'bullmq';
@@ -41,7 +41,8 @@ export async function closeQueues(queues: Queues): Promise<void> {
   await Promise.allSettled(Object.values(queues).map((q) => q.close()));
 }
 
-export const inboxJobId = (inboxId: number) => `inbox:${inboxId}`;
+/** BullMQ refuses ":" in custom job ids, so inbox-<id> (not inbox:<id>). */
+export const inboxJobId = (inboxId: number) => `inbox-${inboxId}`;
 
 export interface EnqueuerOptions {
   /** How long a writeback waits for more results of the same org before it flushes. */

@@ -1,7 +1,8 @@
 // Co-lead suggestions for deals whose owner's RSFS band is RED: the three other reps with the
 // best RSFS in the segment (at least `minSample` closed deals there, and better than the owner),
 // ranked by RSFS (ties by rep id). One is chosen: the candidate with the lowest current co-lead
-// load; equally loaded candidates are taken in turn by a round-robin cursor. The others stay as
+// load; among equally loaded ones, the first at or after the round-robin cursor's position
+// (cursor mod the number of candidates, scanning cyclically). The cursor advances per choice. The others stay as
 // alternatives. A deal keeps its current primary while that rep is still a candidate, so
 // rescoring the same deal with the same data gives the same answer and does not add load.
 import { formatInt, percent } from './labels.ts';
@@ -77,11 +78,16 @@ export class CoLeadLedger {
     }
     let lowest = Infinity;
     for (const c of candidates) lowest = Math.min(lowest, this.loadOf(c.repId));
-    const tied: number[] = [];
-    candidates.forEach((c, i) => {
-      if (this.loadOf(c.repId) === lowest) tied.push(i);
-    });
-    const pick = tied[this.cursor % tied.length] as number;
+    // Scan from the cursor's position, cyclically: the first least-loaded candidate wins.
+    const start = this.cursor % candidates.length;
+    let pick = start;
+    for (let off = 0; off < candidates.length; off++) {
+      const i = (start + off) % candidates.length;
+      if (this.loadOf((candidates[i] as RsfsResult).repId) === lowest) {
+        pick = i;
+        break;
+      }
+    }
     const rep = (candidates[pick] as RsfsResult).repId;
     this.writable();
     this.cursor += 1;

@@ -185,30 +185,22 @@ class Counts {
   encode(c: Coded, i: number, s: number[], out: Float64Array, offset: number): void {
     const p0 = teamRate(this.teamWins, this.teamN);
     const l0 = logit(p0);
+    // A value with no closed deals is exactly 0 (the team rate), as in the frozen tables.
     for (let f = 0; f < this.wins.length; f++) {
       const k = (c.cats[f] as Int32Array)[i] as number;
-      const m = s[f] as number;
-      out[offset + f] =
-        logit(
-          shrunkRate(
-            (this.wins[f] as Float64Array)[k] as number,
-            (this.n[f] as Float64Array)[k] as number,
-            m,
-            p0
-          )
-        ) - l0;
+      const n = (this.n[f] as Float64Array)[k] as number;
+      const w = (this.wins[f] as Float64Array)[k] as number;
+      out[offset + f] = n === 0 ? 0 : logit(shrunkRate(w, n, s[f] as number, p0)) - l0;
     }
     const priorLogit = l0 + (out[offset] as number) + (out[offset + this.segField] as number);
     const cell = c.cell[i] as number;
+    const cn = this.cellN[cell] as number;
     out[offset + FIT_INDEX] =
-      logit(
-        shrunkRate(
-          this.cellWins[cell] as number,
-          this.cellN[cell] as number,
-          s[5] as number,
-          sigmoid(priorLogit)
-        )
-      ) - priorLogit;
+      cn === 0
+        ? 0
+        : logit(
+            shrunkRate(this.cellWins[cell] as number, cn, s[5] as number, sigmoid(priorLogit))
+          ) - priorLogit;
   }
 }
 

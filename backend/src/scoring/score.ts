@@ -4,6 +4,7 @@
 // Hot path: the model is compiled once (cached per model object); per deal only small arrays and
 // the labels of the shown factors are built.
 import { CoLeadLedger, suggestCoLeads } from './coLeads.ts';
+import { gbmBaseline, gbmCredits } from './gbm.ts';
 import {
   AMOUNT_INDEX,
   CATEGORICAL_FIELDS,
@@ -26,6 +27,7 @@ import type {
   Deal,
   Factor,
   FeatureSpec,
+  GbmTree,
   RsfsResult,
   RsfsTable,
   ScoreResult,
@@ -40,8 +42,11 @@ interface CompiledModel {
   columns: number[];
   names: string[];
   genericLabels: string[];
-  /** Calibrated coefficients: contribution_j = effective_j * x_j. */
+  /** Linear: calibrated coefficients, contribution_j = effective_j * x_j. */
   effective: number[];
+  /** GBM: trees (contribution_j = a * path credits of feature j) and the calibration slope. */
+  trees: GbmTree[] | null;
+  slope: number;
   baseline: number;
   amountCenter: number;
   amountScale: number;
@@ -58,7 +63,13 @@ function checkModel(model: TrainedModel): void {
     throw new Error(`model formatVersion ${String(model.formatVersion)} is not supported (1)`);
   }
   const n = model.featureSpec?.features?.length;
-  if (n === undefined || model.coefficients?.length !== n) {
+  if (n === undefined) throw new Error('model has no feature list');
+  if (model.kind === 'gbm') {
+    if (!Array.isArray(model.trees)) throw new Error('gbm model has no trees');
+    for (const t of model.trees) {
+      if (t.feature.some((j) => j >= n)) throw new Error('gbm tree uses a feature out of range');
+    }
+  } else if (model.coefficients?.length !== n) {
     throw new Error('model has a different number of features and coefficients');
   }
   for (const f of model.featureSpec.features) {
@@ -82,8 +93,13 @@ function compile(model: TrainedModel): CompiledModel {
     columns,
     names: [...spec.features],
     genericLabels: spec.features.map((f) => GENERIC_LABELS[f] ?? f),
-    effective: model.coefficients.map((c) => a * c),
-    baseline: a * model.intercept + b,
+    effective: model.kind === 'gbm' ? [] : model.coefficients.map((c) => a * c),
+    trees: model.kind === 'gbm' ? (model.trees ?? []) : null,
+    slope: a,
+    baseline:
+      model.kind === 'gbm'
+        ? a * gbmBaseline({ init: model.intercept, trees: model.trees ?? [] }) + b
+        : a * model.intercept + b,
     amountCenter: spec.amountCenter,
     amountScale: spec.amountScale || 1,
     method: model.kind === 'rules' ? 'rules' : 'model',
@@ -227,6 +243,8 @@ export function scoreDealsWithState(
   const values: EncodedValue[] = new Array(CATEGORICAL_FIELDS.length);
   const x = new Float64Array(ENCODED_WIDTH);
   const k = cm.columns.length;
+  const credits = new Float64Array(k);
+  const featureValue = (j: number): number => x[cm.columns[j] as number] as number;
   const results: ScoreResult[] = new Array(deals.length);
 
   for (let i = 0; i < deals.length; i++) {
@@ -250,8 +268,11 @@ export function scoreDealsWithState(
     // Exact additive explanation on the calibrated logit.
     const contributions: Factor[] = new Array(k);
     let z = cm.baseline;
+    if (cm.trees) gbmCredits(cm.trees, featureValue, credits);
     for (let j = 0; j < k; j++) {
-      const c = (cm.effective[j] as number) * (x[cm.columns[j] as number] as number);
+      const c = cm.trees
+        ? cm.slope * (credits[j] as number)
+        : (cm.effective[j] as number) * (x[cm.columns[j] as number] as number);
       z += c;
       contributions[j] = {
         feature: cm.names[j] as string,

@@ -25,6 +25,7 @@ import {
   type FeatureName,
   type SegmentField
 } from './encoding.ts';
+import { fitGbm, gbmRaw, type GbmFit } from './gbm.ts';
 import { fitLogistic } from './logistic.ts';
 import { logit, sigmoid } from './math.ts';
 import { auc, brier, holdoutMetrics, logLoss } from './metrics.ts';
@@ -41,7 +42,7 @@ import {
   type Verdict
 } from './types.ts';
 
-const ALL_FAMILIES: ModelFamily[] = ['main_effects', 'interactions'];
+const ALL_FAMILIES: ModelFamily[] = ['main_effects', 'interactions', 'gbm'];
 /** Prior strength range for the rules model: few deals make the EB estimate unstable. */
 const RULES_MIN_STRENGTH = 10;
 const RULES_MAX_STRENGTH = 100;
@@ -67,8 +68,41 @@ function validateClosed(closed: Deal[]): void {
 
 /** Feature columns (indices into the encoded vector) of each family. */
 export function familyColumns(family: ModelFamily): number[] {
+  // The GBM gets every feature, the rep x segment fit included.
   const main = [0, 1, 2, 3, 4, AMOUNT_INDEX];
   return family === 'main_effects' ? main : [0, 1, 2, 3, 4, FIT_INDEX, AMOUNT_INDEX];
+}
+
+type Fitted =
+  | { kind: 'linear'; fit: { intercept: number; coefficients: number[] } }
+  | { kind: 'gbm'; fit: GbmFit };
+
+function fitFamily(
+  family: ModelFamily,
+  x: Float64Array,
+  columns: number[],
+  y: Uint8Array,
+  rows: Uint32Array
+): Fitted {
+  if (family === 'gbm') {
+    const minLeaf = Math.max(20, Math.floor(rows.length / 2000));
+    return { kind: 'gbm', fit: fitGbm(x, ENCODED_WIDTH, columns, y, rows, { minLeaf }) };
+  }
+  return { kind: 'linear', fit: fitLogistic(x, ENCODED_WIDTH, columns, y, rows) };
+}
+
+function predictRaw(
+  f: Fitted,
+  x: Float64Array,
+  columns: number[],
+  rows: Uint32Array
+): Float64Array {
+  if (f.kind === 'linear') return rawLogits(x, columns, f.fit, rows);
+  const out = new Float64Array(rows.length);
+  rows.forEach((i, r) => {
+    out[r] = gbmRaw(f.fit, (j) => x[i * ENCODED_WIDTH + (columns[j] as number)] as number);
+  });
+  return out;
 }
 
 const FEATURE_NOTES = [
@@ -278,8 +312,8 @@ export function trainModel(closed: Deal[], opts: TrainOptions = {}): TrainOutcom
   // Candidates: fit on train, calibrate and compare on validation.
   const fitted = families.map((family) => {
     const columns = familyColumns(family);
-    const fit = fitLogistic(x, ENCODED_WIDTH, columns, y, trainRows);
-    const raw = rawLogits(x, columns, fit, valRows);
+    const fit = fitFamily(family, x, columns, y, trainRows);
+    const raw = predictRaw(fit, x, columns, valRows);
     const platt = fitPlatt(raw, yVal);
     const probs = calibrated(raw, platt);
     const validation = {
@@ -300,7 +334,7 @@ export function trainModel(closed: Deal[], opts: TrainOptions = {}): TrainOutcom
     selected: c === best
   }));
 
-  const holdProbs = calibrated(rawLogits(x, best.columns, best.fit, holdRows), best.platt);
+  const holdProbs = calibrated(predictRaw(best.fit, x, best.columns, holdRows), best.platt);
   const metrics = holdoutMetrics(holdProbs, yHold, trainBaseRate, {
     resamples: opts.bootstrapResamples ?? 200,
     seed: opts.seed ?? 1
@@ -314,8 +348,14 @@ export function trainModel(closed: Deal[], opts: TrainOptions = {}): TrainOutcom
     verdict,
     trainedThrough: latestClosed(sorted),
     featureSpec,
-    intercept: best.fit.intercept,
-    coefficients: best.fit.coefficients,
+    ...(best.fit.kind === 'linear'
+      ? { intercept: best.fit.fit.intercept, coefficients: best.fit.fit.coefficients }
+      : {
+          intercept: best.fit.fit.init,
+          coefficients: [],
+          trees: best.fit.fit.trees,
+          learningRate: best.fit.fit.learningRate
+        }),
     calibration: best.platt,
     encodings: buildEncodingTables(sorted, strengths, segmentField),
     metrics

@@ -187,7 +187,10 @@ export interface TrainedModel {
    */
   intercept: number;
   coefficients: number[];
-  /** GBM kind: trees on the same features (additive on the logit). */
+  /**
+   * GBM kind: raw = intercept + sum of the trees' leaf values (coefficients is empty). Tree
+   * feature j is featureSpec.features[j]; a row goes left when its value <= threshold.
+   */
   trees?: GbmTree[];
   learningRate?: number;
   /** Platt scaling on the raw logit: calibrated = a * raw + b. null for rules. */

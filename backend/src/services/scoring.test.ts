@@ -10,7 +10,8 @@ import {
 import { listScoreHistory } from '../db/repositories/scores.ts';
 import { listCoLeadsForDeals, decideCoLeadSuggestion } from '../db/repositories/coLeads.ts';
 import { listRepSegmentStats } from '../db/repositories/repStats.ts';
-import { generateDeals, type GeneratedDeal } from '../scoring/index.ts';
+import { generateDeals } from '../scoring/index.ts';
+import { canonicalFromGenerated } from './sampleDeals.ts';
 import {
   loadScoringContext,
   rescoreDeals,
@@ -20,27 +21,6 @@ import {
 } from './scoring.ts';
 
 const ORG = 'org_services_test';
-
-export function toCanonical(d: GeneratedDeal): CanonicalDeal {
-  return {
-    externalId: d.id,
-    ownerId: d.ownerId,
-    managerId: d.managerId,
-    accountId: null,
-    name: null,
-    industry: d.industry,
-    region: d.region,
-    productType: d.productType,
-    leadSource: d.leadSource,
-    stage: d.stage,
-    amount: d.amount,
-    createdDate: d.createdDate,
-    closedDate: d.closedDate,
-    salesCycleDays: d.salesCycleDays,
-    outcome: d.outcome,
-    attributes: {}
-  };
-}
 
 async function countVersions(db: TestDatabase): Promise<number> {
   const rows = await db.sql<{ n: string }[]>`SELECT count(*) AS n FROM score_versions WHERE org_id = ${ORG}`;
@@ -62,7 +42,7 @@ describe('scoring services', () => {
     await db.sql`INSERT INTO orgs (id, name) VALUES (${ORG}, 'Services test org')`;
     const data = generateDeals({ deals: 4_000, seed: 11, openFraction: 0.1 });
     now = data.endDate;
-    const deals = data.deals.map(toCanonical);
+    const deals = data.deals.map(canonicalFromGenerated);
     for (const d of deals) byExternal.set(d.externalId, d);
     await copyNewDeals(db, ORG, deals);
     const rows = await db.sql<{ id: string }[]>`

@@ -1,13 +1,14 @@
 // Authenticates a webhook request on its raw bytes, before anything parses the body.
 //   1. Authorization: Bearer <JWT signed by the org>  (what the package's External Credential sends)
 //   2. Standard Webhooks headers + x-deal-insights-org (senders that can sign but not mint a JWT)
-// Returns the authenticated org id, or throws WebhookAuthError (-> 401).
+// Returns the authenticated org id (as stored: 18 characters), or throws WebhookAuthError (-> 401).
 import type { IncomingHttpHeaders } from 'node:http';
 import { OrgJwtError, unverifiedIssuer, verifyOrgJwt } from './orgJwt.ts';
 import { SignatureError, verifyStandardWebhook } from './standardWebhooks.ts';
 
 /** What the route needs to know about an org to authenticate it (secrets decrypted). */
 export interface OrgWebhookCredentials {
+  /** The org id as stored (18 characters); the authenticated identity. */
   orgId: string;
   /** PEM public key the org signs webhook JWTs with. */
   webhookPublicKey: string | null;
@@ -54,7 +55,7 @@ export async function authenticateWebhook(
         throw new WebhookAuthError('the org has no webhook public key registered');
       }
       await verifyOrgJwt(token, org.webhookPublicKey, { orgId, audience }, now);
-      return orgId;
+      return org.orgId;
     } catch (err) {
       if (err instanceof OrgJwtError) throw new WebhookAuthError(err.message);
       throw err;
@@ -85,7 +86,7 @@ export async function authenticateWebhook(
       if (err instanceof SignatureError) throw new WebhookAuthError(err.message);
       throw err;
     }
-    return orgId;
+    return org.orgId;
   }
 
   throw new WebhookAuthError(

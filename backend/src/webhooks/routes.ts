@@ -16,6 +16,9 @@ import {
 import { parseOutboundMessage, OUTBOUND_ACK, soapFault } from './outboundMessage.ts';
 import { outboundTokenMatches } from './outboundToken.ts';
 import { parseWebhookPayload, PayloadError } from './payload.ts';
+import { orgKey } from '../crm/salesforceId.ts';
+
+const ORG_ID = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
 
 export interface WebhookRoutesOptions {
   database: Database;
@@ -121,7 +124,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
         }
         throw err;
       }
-      if (payload.orgId !== orgId) {
+      if (orgKey(payload.orgId) !== orgId) {
         return reply
           .code(403)
           .send(errorBody('forbidden', 'orgId in the body is not the authenticated org'));
@@ -137,9 +140,10 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
     async (request, reply) => {
       // Outbound Messages cannot sign: the URL carries the org and a per-org token.
       const query = request.query as Record<string, unknown>;
-      const org = typeof query.org === 'string' ? query.org : '';
+      const named = typeof query.org === 'string' && ORG_ID.test(query.org) ? query.org : '';
       const token = typeof query.token === 'string' ? query.token : '';
-      const credentials = org && token ? await lookupOrg(org) : null;
+      const credentials = named && token ? await lookupOrg(named) : null;
+      const org = credentials?.orgId ?? '';
       if (
         !credentials?.webhookSecret ||
         !outboundTokenMatches(token, credentials.webhookSecret, org)
@@ -155,7 +159,7 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
         }
         throw err;
       }
-      if (message.organizationId !== org) {
+      if (orgKey(message.organizationId) !== org) {
         return sendFault(reply, 403, 'soapenv:Client', 'OrganizationId is not the org of this URL');
       }
       await accept(request, org, 'outbound_message', message.events);

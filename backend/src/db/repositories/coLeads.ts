@@ -107,15 +107,21 @@ export async function replaceCoLeadSuggestions(
       RETURNING deal_id`;
     for (const r of upserted) touched.add(Number(r.deal_id));
   }
-  const allDeals = deals.map((d) => d.dealId);
-  const expired = await sql<{ deal_id: string }[]>`
-    UPDATE co_lead_suggestions c SET status = 'expired', updated_at = now()
-    WHERE c.org_id = ${orgId} AND c.status = 'proposed' AND c.deal_id = ANY(${allDeals}::bigint[])
-      AND NOT EXISTS (
-        SELECT 1 FROM unnest(${dealId}::bigint[], ${rep}::text[]) AS k(deal_id, rep)
-        WHERE k.deal_id = c.deal_id AND k.rep = c.suggested_rep_id)
-    RETURNING c.deal_id`;
-  for (const r of expired) touched.add(Number(r.deal_id));
+  // Proposed rows that are no longer candidates: found here and expired by id (an anti-join
+  // against the new candidates in SQL is slow to plan well for 10,000-deal batches).
+  const keep = new Set<string>();
+  for (let i = 0; i < dealId.length; i++) keep.add(`${dealId[i]}\u0001${rep[i]}`);
+  const current = await sql<{ id: string; deal_id: string; suggested_rep_id: string }[]>`
+    SELECT id, deal_id, suggested_rep_id FROM co_lead_suggestions
+    WHERE org_id = ${orgId} AND status = 'proposed'
+      AND deal_id = ANY(${deals.map((d) => d.dealId)}::bigint[])`;
+  const stale = current.filter((c) => !keep.has(`${c.deal_id}\u0001${c.suggested_rep_id}`));
+  if (stale.length > 0) {
+    await sql`
+      UPDATE co_lead_suggestions SET status = 'expired', updated_at = now()
+      WHERE org_id = ${orgId} AND id = ANY(${stale.map((c) => c.id)}::bigint[])`;
+    for (const c of stale) touched.add(Number(c.deal_id));
+  }
   return touched;
 }
 

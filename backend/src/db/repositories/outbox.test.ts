@@ -86,7 +86,7 @@ describe('outbox repository', () => {
   test('failures back off, then park with the reason; a new payload revives a parked row', async () => {
     const org = 'org-fail';
     await upsertOutbox(db, org, [opp('006A', 1, 1)]);
-    const opts = { maxAttempts: 2, backoffMs: () => 60_000 };
+    const opts = { maxAttempts: 2, baseMs: 60_000, maxMs: 60_000 };
     let [r] = await claimPending(db, org, 'Opportunity', { limit: 10, leaseMs: 60_000 });
     await markFailed(db, [{ id: r!.id, payloadHash: r!.payloadHash, error: 'UNABLE_TO_LOCK_ROW', retryable: true }], opts);
     assert.equal((await row(org, '006A')).status, 'pending');
@@ -111,7 +111,7 @@ describe('outbox repository', () => {
     const org = 'org-fatal';
     await upsertOutbox(db, org, [opp('006A', 1, 1)]);
     const [r] = await claimPending(db, org, 'Opportunity', { limit: 10, leaseMs: 60_000 });
-    await markFailed(db, [{ id: r!.id, payloadHash: r!.payloadHash, error: 'INVALID_FIELD', retryable: false }], { maxAttempts: 5, backoffMs: () => 1000 });
+    await markFailed(db, [{ id: r!.id, payloadHash: r!.payloadHash, error: 'INVALID_FIELD', retryable: false }], { maxAttempts: 5, baseMs: 1000, maxMs: 1000 });
     assert.equal((await row(org, '006A')).status, 'parked');
   });
 

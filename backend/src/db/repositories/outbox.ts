@@ -156,42 +156,41 @@ export async function markWritten(
 }
 
 /**
- * Records failed writes: attempts + 1, retried after `backoffMs(attempts)`, or parked with the
- * reason once `maxAttempts` is reached (or at once when not retryable).
+ * Records failed writes: attempts + 1, retried after min(maxMs, baseMs * 2^(attempts-1)), or
+ * parked with the reason once `maxAttempts` is reached (at once when not retryable). A row whose
+ * payload changed during the call is only released: the newer payload gets fresh attempts.
  */
 export async function markFailed(
   database: Runner,
   failures: { id: number; payloadHash: string; error: string; retryable: boolean }[],
-  opts: { maxAttempts: number; backoffMs: (attempt: number) => number }
+  opts: { maxAttempts: number; baseMs: number; maxMs: number }
 ): Promise<{ parked: number }> {
   if (failures.length === 0) return { parked: 0 };
   const { sql } = database;
-  let parked = 0;
-  await sql.begin(async (tx) => {
-    const current = await tx<{ id: string; attempts: number; payload_hash: string }[]>`
-      SELECT id, attempts, payload_hash FROM writeback_outbox
-      WHERE id = ANY(${failures.map((f) => f.id)}::bigint[]) FOR UPDATE`;
-    const byId = new Map(current.map((r) => [Number(r.id), r]));
-    for (const f of failures) {
-      const row = byId.get(f.id);
-      if (!row) continue;
-      // A newer payload arrived meanwhile: it gets fresh attempts, this failure is moot.
-      if (row.payload_hash !== f.payloadHash) {
-        await tx`UPDATE writeback_outbox SET claimed_until = NULL WHERE id = ${f.id}`;
-        continue;
-      }
-      const attempts = row.attempts + 1;
-      const park = !f.retryable || attempts >= opts.maxAttempts;
-      if (park) parked++;
-      const retryAt = new Date(Date.now() + opts.backoffMs(attempts));
-      await tx`
-        UPDATE writeback_outbox SET
-          attempts = ${attempts}, last_error = ${f.error.slice(0, 2000)}, claimed_until = NULL,
-          status = ${park ? 'parked' : 'pending'}, retry_at = ${park ? null : retryAt.toISOString()}::timestamptz
-        WHERE id = ${f.id}`;
-    }
-  });
-  return { parked };
+  const rows = await sql<{ status: string }[]>`
+    UPDATE writeback_outbox o SET
+      attempts = o.attempts + 1,
+      last_error = left(f.error, 2000),
+      claimed_until = NULL,
+      status = CASE WHEN NOT f.retryable OR o.attempts + 1 >= ${opts.maxAttempts}
+        THEN 'parked' ELSE 'pending' END,
+      retry_at = CASE WHEN NOT f.retryable OR o.attempts + 1 >= ${opts.maxAttempts} THEN NULL
+        ELSE now() + make_interval(secs => LEAST(${opts.maxMs}::float8,
+          ${opts.baseMs}::float8 * power(2, o.attempts)) / 1000) END
+    FROM unnest(
+      ${failures.map((f) => f.id)}::bigint[],
+      ${failures.map((f) => f.payloadHash)}::text[],
+      ${failures.map((f) => f.error)}::text[],
+      ${failures.map((f) => String(f.retryable))}::text[]::boolean[]
+    ) AS f(id, hash, error, retryable)
+    WHERE o.id = f.id AND o.payload_hash = f.hash
+    RETURNING o.status`;
+  await sql`
+    UPDATE writeback_outbox o SET claimed_until = NULL
+    FROM unnest(${failures.map((f) => f.id)}::bigint[], ${failures.map((f) => f.payloadHash)}::text[])
+      AS f(id, hash)
+    WHERE o.id = f.id AND o.payload_hash <> f.hash`;
+  return { parked: rows.filter((r) => r.status === 'parked').length };
 }
 
 /** Gives claimed rows back untouched (e.g. the org is rate limited: not the rows' fault). */

@@ -11,6 +11,7 @@ import type {
   ScoreResult
 } from '../../scoring/types.ts';
 
+
 /** One score to store for one deal. */
 export interface NewScoreVersion {
   dealId: number;
@@ -32,12 +33,21 @@ export interface WrittenScoreVersion {
 /** What `factors` holds: the exact explanation (baseline + every contribution = logit). */
 export type StoredFactors = Explanation;
 
+/** COPY text format: backslash, tab, newline and carriage return are escaped. */
+function copyText(value: string): string {
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+    : value;
+}
+
+const num = (x: number | null | undefined): string => (x === null || x === undefined ? '\\N' : String(x));
+
 /**
- * Stores score versions and moves each deal's pointer to its new version, in one statement.
- * A deal whose latest_score_id is no longer `previousScoreId` (another writer got there first)
- * is skipped: its row is not written. The deal rows are updated first, so this takes the deal
- * row locks before the score_versions insert, in the same order as every other writer.
- * Run it inside a transaction together with the co-lead writes.
+ * Stores score versions and moves each deal's pointer to its new version. A deal whose
+ * latest_score_id is no longer `previousScoreId` (another writer got there first) is skipped.
+ * Two steps, inside the caller's transaction: one UPDATE moves the pointers (taking the deal
+ * row locks first, like every other writer, and drawing the new ids from the sequence), then
+ * COPY writes the versions of the deals that moved.
  */
 export async function insertScoreVersions(
   sql: Queryable,
@@ -46,67 +56,49 @@ export async function insertScoreVersions(
   opts: { modelVersionId: number | null; scoredAt: Date }
 ): Promise<WrittenScoreVersion[]> {
   if (rows.length === 0) return [];
-  const n = rows.length;
-  const dealIds = new Array<number>(n);
-  const prevIds = new Array<number | null>(n);
-  const versions = new Array<number>(n);
-  const probability = new Array<number>(n);
-  const riskBand = new Array<RiskBand>(n);
-  const confidence = new Array<Confidence>(n);
-  const method = new Array<ScoreMethod>(n);
-  const factors = new Array<string>(n);
-  const rsfs = new Array<number | null>(n);
-  const rsfsBand = new Array<RsfsBand | null>(n);
-  const rsfsN = new Array<number | null>(n);
-  const rsfsLow = new Array<number | null>(n);
-  const rsfsHigh = new Array<number | null>(n);
-  const hashes = new Array<string>(n);
-  const modstamps = new Array<string | null>(n);
-  for (let i = 0; i < n; i++) {
-    const row = rows[i] as NewScoreVersion;
+  const dealIds = rows.map((r) => r.dealId);
+  const prevIds = rows.map((r) => r.previousScoreId);
+  const hashes = rows.map((r) => r.resultHash);
+  const moved = await sql<{ id: string; latest_score_id: string }[]>`
+    UPDATE deals d SET latest_score_id = nextval('score_versions_id_seq'), latest_score_hash = u.hash
+    FROM unnest(${dealIds}::bigint[], ${prevIds}::bigint[], ${hashes}::text[])
+      AS u(deal_id, prev_id, hash)
+    WHERE d.id = u.deal_id AND d.org_id = ${orgId}
+      AND d.latest_score_id IS NOT DISTINCT FROM u.prev_id
+    RETURNING d.id, d.latest_score_id`;
+  if (moved.length === 0) return [];
+  const newId = new Map<number, number>();
+  for (const m of moved) newId.set(Number(m.id), Number(m.latest_score_id));
+
+  const org = copyText(orgId);
+  const model = num(opts.modelVersionId);
+  const scoredAt = opts.scoredAt.toISOString();
+  const written: WrittenScoreVersion[] = [];
+  const lines: string[] = [];
+  for (const row of rows) {
+    const id = newId.get(row.dealId);
+    if (id === undefined) continue;
     const r = row.result;
-    dealIds[i] = row.dealId;
-    prevIds[i] = row.previousScoreId;
-    versions[i] = row.version;
-    probability[i] = r.probability;
-    riskBand[i] = r.riskBand;
-    confidence[i] = r.confidence;
-    method[i] = r.method;
-    factors[i] = JSON.stringify(r.explanation);
-    rsfs[i] = r.rsfs ? r.rsfs.rsfs : null;
-    rsfsBand[i] = r.rsfs ? r.rsfs.band : null;
-    rsfsN[i] = r.rsfs ? r.rsfs.n : null;
-    rsfsLow[i] = r.rsfs ? r.rsfs.low : null;
-    rsfsHigh[i] = r.rsfs ? r.rsfs.high : null;
-    hashes[i] = row.resultHash;
-    modstamps[i] = row.sourceModstamp ? row.sourceModstamp.toISOString() : null;
+    const f = r.rsfs;
+    lines.push(
+      `${id}\t${org}\t${row.dealId}\t${row.version}\t${num(r.probability)}\t${r.riskBand}\t` +
+        `${r.confidence}\t${r.method}\t${copyText(JSON.stringify(r.explanation))}\t` +
+        `${num(f?.rsfs)}\t${f ? f.band : '\\N'}\t${num(f?.n)}\t${num(f?.low)}\t${num(f?.high)}\t` +
+        `${model}\t${row.resultHash}\t` +
+        `${row.sourceModstamp ? row.sourceModstamp.toISOString() : '\\N'}\t${scoredAt}\n`
+    );
+    written.push({ id, dealId: row.dealId, version: row.version });
   }
-  // `input` is referenced twice, so Postgres materializes it: nextval runs once per row.
-  const written = await sql<{ id: string; deal_id: string; version: number }[]>`
-    WITH input AS MATERIALIZED (
-      SELECT nextval('score_versions_id_seq') AS id, u.*
-      FROM unnest(${dealIds}::bigint[], ${prevIds}::bigint[], ${versions}::int[],
-        ${probability}::float8[], ${riskBand}::text[], ${confidence}::text[], ${method}::text[],
-        ${factors}::text[], ${rsfs}::float8[], ${rsfsBand}::text[], ${rsfsN}::int[],
-        ${rsfsLow}::float8[], ${rsfsHigh}::float8[], ${hashes}::text[], ${modstamps}::text[]::timestamptz[])
-        AS u(deal_id, prev_id, version, probability, risk_band, confidence, method, factors, rsfs,
-          rsfs_band, rsfs_n, rsfs_low, rsfs_high, result_hash, source_modstamp)
-    ), moved AS (
-      UPDATE deals d SET latest_score_id = i.id, latest_score_hash = i.result_hash
-      FROM input i
-      WHERE d.id = i.deal_id AND d.org_id = ${orgId}
-        AND d.latest_score_id IS NOT DISTINCT FROM i.prev_id
-      RETURNING d.id
-    )
-    INSERT INTO score_versions (id, org_id, deal_id, version, probability, risk_band, confidence,
-      method, factors, rsfs, rsfs_band, rsfs_sample_size, rsfs_low, rsfs_high, model_version_id,
-      result_hash, source_modstamp, scored_at)
-    SELECT i.id, ${orgId}, i.deal_id, i.version, i.probability, i.risk_band, i.confidence, i.method,
-      i.factors::jsonb, i.rsfs, i.rsfs_band, i.rsfs_n, i.rsfs_low, i.rsfs_high, ${opts.modelVersionId}::int,
-      i.result_hash, i.source_modstamp, ${opts.scoredAt.toISOString()}::timestamptz
-    FROM input i JOIN moved m ON m.id = i.deal_id
-    RETURNING id, deal_id, version`;
-  return written.map((w) => ({ id: Number(w.id), dealId: Number(w.deal_id), version: w.version }));
+  const copy = await sql`
+    COPY score_versions (id, org_id, deal_id, version, probability, risk_band, confidence, method,
+      factors, rsfs, rsfs_band, rsfs_sample_size, rsfs_low, rsfs_high, model_version_id,
+      result_hash, source_modstamp, scored_at) FROM STDIN`.writable();
+  await new Promise<void>((resolve, reject) => {
+    copy.on('error', reject);
+    copy.on('finish', resolve);
+    copy.end(lines.join(''));
+  });
+  return written;
 }
 
 /**

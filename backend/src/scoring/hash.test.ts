@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateDeals } from '../sample/generate.ts';
+import { resultHash } from './hash.ts';
+import { computeRsfsTable } from './rsfs.ts';
+import { scoreDeals } from './score.ts';
+import { DEFAULT_SCORING_SETTINGS, type ScoreResult } from './types.ts';
+
+const data = generateDeals({ deals: 1_500, seed: 4, openFraction: 0.2 });
+const closed = data.deals.filter((d) => d.outcome !== null);
+const open = data.deals.filter((d) => d.outcome === null);
+const ctx = {
+  rsfs: computeRsfsTable(closed, DEFAULT_SCORING_SETTINGS),
+  settings: DEFAULT_SCORING_SETTINGS,
+  now: data.endDate,
+  coLeadState: { load: {}, cursor: 0 }
+};
+const results = scoreDeals(null, ctx, open);
+const withCoLeads = results.find((r) => r.coLeads.length > 0) as ScoreResult;
+
+test('the same result hashes the same, also after a JSON round trip', () => {
+  const r = results[0] as ScoreResult;
+  assert.match(resultHash(r), /^[0-9a-f]{32}$/);
+  assert.equal(resultHash(r), resultHash(JSON.parse(JSON.stringify(r)) as ScoreResult));
+  assert.deepEqual(
+    scoreDeals(null, ctx, open).map(resultHash),
+    results.map(resultHash),
+    'scoring again with the same state gives the same hashes'
+  );
+});
+
+test('differences below the stored precision do not change the hash', () => {
+  const r = results[0] as ScoreResult;
+  assert.equal(resultHash({ ...r, probability: r.probability + 1e-9 }), resultHash(r));
+});
+
+test('what is stored or written back changes the hash', () => {
+  const r = withCoLeads;
+  assert.ok(r, 'some open deal has co-lead suggestions');
+  const h = resultHash(r);
+  assert.notEqual(resultHash({ ...r, probability: r.probability + 0.001 }), h);
+  assert.notEqual(resultHash({ ...r, riskBand: r.riskBand === 'HIGH' ? 'LOW' : 'HIGH' }), h);
+  assert.notEqual(resultHash({ ...r, confidence: 'normal' }), h);
+  assert.notEqual(resultHash({ ...r, modelVersion: 99 }), h);
+  const [first, ...rest] = r.coLeads;
+  assert.ok(first);
+  assert.notEqual(
+    resultHash({ ...r, coLeads: [{ ...first, isPrimary: !first.isPrimary }, ...rest] }),
+    h
+  );
+  assert.notEqual(resultHash({ ...r, rsfs: r.rsfs && { ...r.rsfs, band: 'GREEN' } }), h);
+  const [top] = r.explanation.lowering;
+  if (top) {
+    const lowering = [{ ...top, label: `${top.label}!` }, ...r.explanation.lowering.slice(1)];
+    assert.notEqual(resultHash({ ...r, explanation: { ...r.explanation, lowering } }), h);
+  }
+});
