@@ -39,8 +39,8 @@ export function testConfig(databaseUrl: string): Config {
  */
 export async function settled(app: FastifyInstance, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  // Two sample intervals (250 ms) first: the sample covering the stall lands only after it.
-  await new Promise((r) => setTimeout(r, 600));
+  // Two sample intervals (500 ms) first: the sample covering the stall lands only after it.
+  await new Promise((r) => setTimeout(r, 1_100));
   while (app.memoryUsage().eventLoopDelay > 100) {
     if (Date.now() > deadline) throw new Error('the app stayed overloaded after start-up');
     await new Promise((r) => setTimeout(r, 50));

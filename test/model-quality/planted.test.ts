@@ -23,7 +23,7 @@ for (const seed of [11, 12]) {
     const ratio = best.metrics.auc / bestPossibleAuc;
     const mainRatio = (mainOnly.metrics?.auc ?? NaN) / bestPossibleAuc;
     console.log(
-      `seed ${seed}: holdout AUC ${best.metrics.auc.toFixed(4)}, true-probability AUC ` +
+      `seed ${seed}: ${best.model.kind} model, holdout AUC ${best.metrics.auc.toFixed(4)}, true-probability AUC ` +
         `${bestPossibleAuc.toFixed(4)}, ratio ${ratio.toFixed(4)}; main effects only ` +
         `${mainOnly.metrics?.auc.toFixed(4)} (ratio ${mainRatio.toFixed(4)}); ` +
         `ECE ${best.metrics.ece.toFixed(4)} (true probabilities ${calibration(truth, labels).ece.toFixed(4)})`
@@ -39,15 +39,13 @@ for (const seed of [11, 12]) {
       assert.equal(auc(holdout.probabilities, labels), best.metrics?.auc);
     });
 
-    test('validation picks the interaction model and it beats the base rate', () => {
-      assert.equal(best.model.kind, 'interactions');
-      assert.deepEqual(
-        best.candidates.map((c) => [c.family, c.selected]),
-        [
-          ['main_effects', false],
-          ['interactions', true]
-        ]
-      );
+    test('validation picks a family that sees the interaction, and it beats the base rate', () => {
+      const selected = best.candidates.filter((c) => c.selected);
+      assert.equal(selected.length, 1);
+      assert.equal(best.model.kind, selected[0]?.family);
+      assert.notEqual(best.model.kind, 'main_effects');
+      const lowest = Math.min(...best.candidates.map((c) => c.validation.logLoss));
+      assert.ok((selected[0]?.validation.logLoss ?? Infinity) <= lowest + 1e-4);
       assert.equal(best.verdict, 'signal');
     });
 

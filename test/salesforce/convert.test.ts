@@ -121,7 +121,10 @@ test('force-app converts to metadata format with the expected package.xml', asyn
     join(packageDir, 'namedCredentials', 'DealInsights.namedCredential'),
     'utf8'
   );
-  assert.match(namedCredential, /<parameterValue>https:\/\/insights\.example\.com<\/parameterValue>/);
+  assert.match(
+    namedCredential,
+    /<parameterValue>https:\/\/insights\.example\.com<\/parameterValue>/
+  );
   assert.doesNotMatch(namedCredential, /backend\.invalid/);
   const externalCredential = readFileSync(
     join(packageDir, 'externalCredentials', 'DealInsights.externalCredential'),

@@ -149,10 +149,7 @@ export function loadIndex(): ForceAppIndex {
 
   const byName = (dir: string, suffix: string) =>
     new Map(
-      safeFiles(join(SOURCE, dir), suffix).map((path) => [
-        nameOf(path, suffix),
-        readMetadata(path)
-      ])
+      safeFiles(join(SOURCE, dir), suffix).map((path) => [nameOf(path, suffix), readMetadata(path)])
     );
   const sources = (dir: string, suffix: string) =>
     new Map(
@@ -171,10 +168,7 @@ export function loadIndex(): ForceAppIndex {
   }
 
   const externalCredentials = new Map<string, Set<string>>();
-  for (const [name, credential] of byName(
-    'externalCredentials',
-    '.externalCredential-meta.xml'
-  )) {
+  for (const [name, credential] of byName('externalCredentials', '.externalCredential-meta.xml')) {
     const principals = list(credential.externalCredentialParameters)
       .filter((parameter) => parameter.parameterType === 'NamedPrincipal')
       .map((parameter) => text(parameter.parameterName) ?? '');
@@ -262,11 +256,13 @@ export interface Reference {
   from: string;
 }
 
-const at = (from: string) => (kind: ReferenceKind, name: string): Reference => ({
-  kind,
-  name,
-  from
-});
+const at =
+  (from: string) =>
+  (kind: ReferenceKind, name: string): Reference => ({
+    kind,
+    name,
+    from
+  });
 
 function matches(source: string, pattern: RegExp): string[] {
   return [...source.matchAll(pattern)].map((match) => match[1] ?? '');
@@ -315,7 +311,10 @@ export function referencesFromApex(index: ForceAppIndex): Reference[] {
     for (const name of new Set(matches(source, /\bLabel\.(\w+)/g))) {
       references.push(ref('label', name));
     }
-    for (const argument of matches(source, /FeatureManagement\.checkPermission\(\s*([^)]+?)\s*\)/g)) {
+    for (const argument of matches(
+      source,
+      /FeatureManagement\.checkPermission\(\s*([^)]+?)\s*\)/g
+    )) {
       references.push(ref('customPermission', constantValue(source, argument)));
     }
     for (const name of matches(source, /'callout:(\w+)/g)) {

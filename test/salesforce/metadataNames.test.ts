@@ -97,7 +97,11 @@ describe('names used inside force-app resolve', () => {
         const info = index.fields.get(object)?.get(field);
         assert.ok(!info?.required, `${name} lists required field ${object}.${field}`);
         if (entry.editable === 'true') {
-          assert.equal(entry.readable, 'true', `${name}: ${object}.${field} editable needs readable`);
+          assert.equal(
+            entry.readable,
+            'true',
+            `${name}: ${object}.${field} editable needs readable`
+          );
         }
       }
     }
@@ -219,7 +223,8 @@ describe('force-app defines what the backend relies on (salesforceFields.ts)', (
     const documented = [...section.matchAll(/`(\w+__c)`/g)].map((match) => match[1]);
     assert.ok(documented.length >= 6, 'webhooks.md lists the co_lead.decided fields');
     const events = index.apexClasses.get('DealInsightsWebhookEvents') ?? '';
-    const coLeadBody = /List<Map<String, Object>> coLeadEvents\(([\s\S]*?)\n {2}\}/.exec(events)?.[1] ?? '';
+    const coLeadBody =
+      /List<Map<String, Object>> coLeadEvents\(([\s\S]*?)\n {2}\}/.exec(events)?.[1] ?? '';
     const sent = [...coLeadBody.matchAll(/'(\w+__c)' =>/g)].map((match) => match[1]);
     assert.deepEqual(sent.sort(), documented.sort());
   });
@@ -247,6 +252,36 @@ describe('force-app defines what the backend relies on (salesforceFields.ts)', (
 });
 
 describe('metadata limits Salesforce enforces at deploy', () => {
+  test('object permissions carry the permissions they depend on', () => {
+    // Salesforce rejects a permission set that grants, say, Edit without Read, or Opportunity
+    // access without Account read, or a detail object without its master.
+    const requires: Record<string, string> = { Opportunity: 'Account', Co_Lead_Suggestion__c: 'Opportunity' };
+    for (const [name, permissionSet] of index.permissionSets) {
+      const byObject = new Map(
+        list(permissionSet.objectPermissions).map((entry) => [text(entry.object) ?? '', entry])
+      );
+      for (const [object, entry] of byObject) {
+        const on = (flag: string) => entry[flag] === 'true';
+        const where = `${name} ${object}`;
+        if (on('allowEdit') || on('allowCreate') || on('viewAllRecords')) {
+          assert.ok(on('allowRead'), `${where}: needs Read`);
+        }
+        if (on('allowDelete')) {
+          assert.ok(on('allowEdit'), `${where}: Delete needs Edit`);
+        }
+        if (on('modifyAllRecords')) {
+          for (const flag of ['allowRead', 'allowEdit', 'allowDelete', 'viewAllRecords']) {
+            assert.ok(on(flag), `${where}: Modify All needs ${flag}`);
+          }
+        }
+        const parent = requires[object];
+        if (parent && on('allowRead')) {
+          assert.equal(byObject.get(parent)?.allowRead, 'true', `${where}: needs Read on ${parent}`);
+        }
+      }
+    }
+  });
+
   test('descriptions, help texts and labels fit their fields', () => {
     const limits: [suffix: string, element: string, max: number][] = [
       ['.permissionset-meta.xml', 'description', 255],

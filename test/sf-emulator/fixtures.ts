@@ -53,7 +53,13 @@ export interface SampleData {
 
 const INDUSTRIES = ['FinTech', 'HealthTech', 'EdTech', 'Ecommerce', 'SaaS'];
 const COUNTRIES = ['India', 'United States', 'Germany', 'Brazil'];
-const STAGES = ['Prospecting', 'Qualification', 'Proposal/Price Quote', 'Closed Won', 'Closed Lost'];
+const STAGES = [
+  'Prospecting',
+  'Qualification',
+  'Proposal/Price Quote',
+  'Closed Won',
+  'Closed Lost'
+];
 
 /**
  * Inserts a manager, `reps` reps reporting to them, accounts and `opportunities`

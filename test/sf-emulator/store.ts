@@ -598,9 +598,11 @@ export class OrgStore implements RowSource {
   }
 
   private checkUnique(obj: ObjectDef, row: Row, stage: Stage): RecordError | null {
+    const uniqueFields = [...obj.fields.values()].filter((f) => f.unique);
+    if (!uniqueFields.length && obj.name !== 'OpportunityTeamMember') return null;
     const others = [...this.stagedRows(obj, stage)].filter((r) => r.Id !== row.Id);
-    for (const f of obj.fields.values()) {
-      if (!f.unique || row[f.name] === null || row[f.name] === undefined) continue;
+    for (const f of uniqueFields) {
+      if (row[f.name] === null || row[f.name] === undefined) continue;
       const clash = others.find((r) => r[f.name] === row[f.name]);
       if (clash) {
         return fail(

@@ -64,6 +64,27 @@ function decodePart<T>(token: string, index: 0 | 1): T | null {
   }
 }
 
+/**
+ * Registered orgs, kept for a few seconds: every request needs its org, and it almost never
+ * changes. A removed org or a rotated key takes effect within `ttlMs`. Misses are not kept.
+ */
+export function orgCache(database: Database, ttlMs = 5_000, maxEntries = 10_000) {
+  const entries = new Map<string, { org: OrgRecord; until: number }>();
+  return async (orgId: string): Promise<OrgRecord | null> => {
+    const now = Date.now();
+    const hit = entries.get(orgId);
+    if (hit && hit.until > now) return hit.org;
+    const org = await loadOrg(database, orgId);
+    if (!org) {
+      entries.delete(orgId);
+      return null;
+    }
+    if (entries.size >= maxEntries) entries.clear();
+    entries.set(orgId, { org, until: now + ttlMs });
+    return org;
+  };
+}
+
 export interface Authenticator {
   /** Verifies the token and returns who it is for and their org, or throws a 401 ApiError. */
   authenticate(token: string): Promise<{ principal: Principal; org: OrgRecord }>;
@@ -76,8 +97,10 @@ export interface Authenticator {
 export function createAuthenticator(
   app: FastifyInstance,
   database: Database,
-  audience: string
+  audience: string,
+  opts: { orgCacheMs?: number } = {}
 ): Authenticator {
+  const findOrg = orgCache(database, opts.orgCacheMs ?? 5_000);
   async function operator(token: string) {
     let claims: Claims;
     try {
@@ -89,7 +112,7 @@ export function createAuthenticator(
     if (typeof claims.sub !== 'string' || !claims.sub) throw unauthorized('token has no sub claim');
     if (!isRole(claims.role))
       throw unauthorized('token role must be rep, manager, admin or integration');
-    const org = await loadOrg(database, claims.org);
+    const org = await findOrg(claims.org);
     if (!org) throw unauthorized('unknown org');
     const principal: Principal = {
       orgId: org.id,
@@ -104,7 +127,7 @@ export function createAuthenticator(
     const claims = decodePart<Claims>(token, 1);
     const orgId = typeof claims?.iss === 'string' ? claims.iss : null;
     if (!orgId) throw unauthorized('org token has no iss (org id)');
-    const org = await loadOrg(database, orgId);
+    const org = await findOrg(orgId);
     if (!org) throw unauthorized('unknown org');
     if (!org.webhookPublicKey) throw unauthorized('org has no registered public key');
     let verified: Claims;

@@ -86,8 +86,9 @@ async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): Promise<
     maxEventLoopDelay: opts.underPressure?.maxEventLoopDelayMs ?? 1000,
     maxEventLoopUtilization: opts.underPressure?.maxEventLoopUtilization ?? 0,
     maxHeapUsedBytes: opts.underPressure?.maxHeapUsedBytes ?? 0,
-    // Sampled 4x a second, so a one-off stall (start-up schema compilation) clears quickly.
-    sampleInterval: 250,
+    // Sampled twice a second: a one-off stall (start-up schema compilation) clears quickly,
+    // while a loop starved by a busy machine for a moment does not shed load at once.
+    sampleInterval: 500,
     retryAfter: 10,
     pressureHandler: (_request, reply, type, value) => {
       void reply

@@ -63,12 +63,16 @@ function parse(argv: string[]): Args {
   const { values, positionals } = parsed;
   if (positionals.length !== 1) {
     throw new UsageError(
-      positionals.length === 0 ? 'missing the CSV file to import' : `expected one file, got ${positionals.join(' ')}`
+      positionals.length === 0
+        ? 'missing the CSV file to import'
+        : `expected one file, got ${positionals.join(' ')}`
     );
   }
   const dateFormat = values['date-format'];
   if (dateFormat !== undefined && !(DATE_FORMATS as readonly string[]).includes(dateFormat)) {
-    throw new UsageError(`--date-format must be one of ${DATE_FORMATS.join(', ')}, got ${dateFormat}`);
+    throw new UsageError(
+      `--date-format must be one of ${DATE_FORMATS.join(', ')}, got ${dateFormat}`
+    );
   }
   const batchText = values['batch-size'];
   const batchSize = batchText === undefined ? undefined : Number(batchText);

@@ -28,7 +28,9 @@ function read(record: Record<string, unknown>, name: string): unknown {
   const dot = name.indexOf('.');
   if (dot < 0) return undefined;
   const parent = record[name.slice(0, dot)];
-  return parent && typeof parent === 'object' ? (parent as Record<string, unknown>)[name.slice(dot + 1)] : undefined;
+  return parent && typeof parent === 'object'
+    ? (parent as Record<string, unknown>)[name.slice(dot + 1)]
+    : undefined;
 }
 
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})$/;
@@ -42,7 +44,11 @@ export function parseSalesforceDateTime(value: unknown): Date | null {
 }
 
 function isDate(value: unknown): value is string {
-  return typeof value === 'string' && ISO_DATE.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`));
+  return (
+    typeof value === 'string' &&
+    ISO_DATE.test(value) &&
+    !Number.isNaN(Date.parse(`${value}T00:00:00Z`))
+  );
 }
 
 function text(value: unknown): string | null {
@@ -64,7 +70,11 @@ export function toCanonicalDeal(record: Record<string, unknown>): SourcedDeal {
   const rawId = read(record, 'Id');
   const externalId = isSalesforceId(rawId) && rawId.startsWith('006') ? toId18(rawId) : null;
   const fail = (field: string, reason: string): never => {
-    throw new DealValidationError(externalId ?? (typeof rawId === 'string' ? rawId : null), field, reason);
+    throw new DealValidationError(
+      externalId ?? (typeof rawId === 'string' ? rawId : null),
+      field,
+      reason
+    );
   };
   if (!externalId) fail('Id', `must be an Opportunity Id, got ${JSON.stringify(rawId)}`);
 
@@ -73,23 +83,35 @@ export function toCanonicalDeal(record: Record<string, unknown>): SourcedDeal {
     if (v === null || v === undefined || v === '') {
       return required ? fail(field, 'is required') : null;
     }
-    return isSalesforceId(v) ? toId18(v) : fail(field, `is not a Salesforce Id: ${JSON.stringify(v)}`);
+    return isSalesforceId(v)
+      ? toId18(v)
+      : fail(field, `is not a Salesforce Id: ${JSON.stringify(v)}`);
   };
 
   const rawAmount = read(record, 'Amount');
-  const amount = typeof rawAmount === 'string' && rawAmount.trim() !== '' ? Number(rawAmount) : rawAmount;
+  const amount =
+    typeof rawAmount === 'string' && rawAmount.trim() !== '' ? Number(rawAmount) : rawAmount;
   if (typeof amount !== 'number' || !Number.isFinite(amount) || amount <= 0) {
     fail('Amount', `must be a positive amount, got ${JSON.stringify(rawAmount ?? null)}`);
   }
 
   const created = parseSalesforceDateTime(read(record, 'CreatedDate'));
-  if (!created) fail('CreatedDate', `must be an ISO date-time, got ${JSON.stringify(read(record, 'CreatedDate') ?? null)}`);
+  if (!created)
+    fail(
+      'CreatedDate',
+      `must be an ISO date-time, got ${JSON.stringify(read(record, 'CreatedDate') ?? null)}`
+    );
   const modstamp = parseSalesforceDateTime(read(record, 'SystemModstamp'));
-  if (!modstamp) fail('SystemModstamp', `must be an ISO date-time, got ${JSON.stringify(read(record, 'SystemModstamp') ?? null)}`);
+  if (!modstamp)
+    fail(
+      'SystemModstamp',
+      `must be an ISO date-time, got ${JSON.stringify(read(record, 'SystemModstamp') ?? null)}`
+    );
 
   const stage = text(read(record, 'StageName'));
   // IsClosed/IsWon are formula fields Salesforce always sends; fall back to the stage name.
-  const isClosed = bool(read(record, 'IsClosed')) ?? (stage === 'Closed Won' || stage === 'Closed Lost');
+  const isClosed =
+    bool(read(record, 'IsClosed')) ?? (stage === 'Closed Won' || stage === 'Closed Lost');
   const isWon = bool(read(record, 'IsWon')) ?? stage === 'Closed Won';
   const closeDate = read(record, 'CloseDate');
   if (closeDate !== null && closeDate !== undefined && !isDate(closeDate)) {
@@ -100,7 +122,11 @@ export function toCanonicalDeal(record: Record<string, unknown>): SourcedDeal {
   const createdDate = (created as Date).toISOString().slice(0, 10);
   const closedDate = isClosed ? (closeDate as string) : null;
   const cycle =
-    closedDate === null ? null : Math.round((Date.parse(`${closedDate}T00:00:00Z`) - Date.parse(`${createdDate}T00:00:00Z`)) / DAY_MS);
+    closedDate === null
+      ? null
+      : Math.round(
+          (Date.parse(`${closedDate}T00:00:00Z`) - Date.parse(`${createdDate}T00:00:00Z`)) / DAY_MS
+        );
 
   return {
     externalId: externalId as string,

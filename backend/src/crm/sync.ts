@@ -95,7 +95,13 @@ export async function* incrementalSync(
     all: true,
     ...(opts.batchSize ? { batchSize: opts.batchSize } : {})
   })) {
-    const out: SyncPage = { deals: [], deleted: [], rejected: [], watermark: new Date(watermark), done: page.done };
+    const out: SyncPage = {
+      deals: [],
+      deleted: [],
+      rejected: [],
+      watermark: new Date(watermark),
+      done: page.done
+    };
     let last: number | null = null;
     for (const record of page.records) {
       const modstamp = parseSalesforceDateTime(record.SystemModstamp);
@@ -165,7 +171,9 @@ export async function syncOrg(opts: {
     await recordSyncSuccess(database, orgId);
     return result;
   } catch (err) {
-    await recordOrgError(database, orgId, `sync failed: ${(err as Error).message}`).catch(() => undefined);
+    await recordOrgError(database, orgId, `sync failed: ${(err as Error).message}`).catch(
+      () => undefined
+    );
     throw err;
   }
 }

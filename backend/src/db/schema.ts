@@ -9,6 +9,7 @@ import {
   doublePrecision,
   index,
   integer,
+  json,
   jsonb,
   pgTable,
   primaryKey,
@@ -156,7 +157,12 @@ export const scoreVersions = pgTable(
     riskBand: text('risk_band').notNull(), // HIGH | MEDIUM | LOW
     confidence: text('confidence').notNull(), // normal | low
     method: text('method').notNull(), // model | rules
-    factors: jsonb('factors').notNull(),
+    /**
+     * The explanation (scoring/types Explanation), stored as json, not jsonb: it is an opaque
+     * document read whole, and json input is several times cheaper to write at batch-rescore
+     * volume (a million versions a night).
+     */
+    factors: json('factors').notNull(),
     rsfs: doublePrecision('rsfs'),
     rsfsBand: text('rsfs_band'), // RED | YELLOW | GREEN
     rsfsSampleSize: integer('rsfs_sample_size'),

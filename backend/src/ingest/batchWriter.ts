@@ -1,9 +1,7 @@
-// Writes one batch of an import in one transaction: COPY the rows into a temporary table, upsert
-// them into deals (only changed rows are written, never an older version over a newer one),
+// Writes one batch of an import in one transaction: upsert the rows into deals (only changed
+// rows are written, never an older version over a newer one),
 // upsert the reps, store the quarantined rows and the run's running totals. Each batch commits
 // on its own, so a failure later in the file loses nothing already accepted.
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type postgres from 'postgres';
 import type { Placed } from './duplicates.ts';
 import type { CanonicalRow, Severity } from './validateRow.ts';
@@ -76,53 +74,135 @@ type Tx = postgres.TransactionSql;
 type Outcome = 'inserted' | 'updated' | 'unchanged';
 const RANK: Record<Outcome, number> = { unchanged: 0, updated: 1, inserted: 2 };
 
-const COPY_ESCAPE = /[\\\t\n\r]/;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-function copyText(value: string | null): string {
-  if (value === null) return '\\N';
-  return COPY_ESCAPE.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : value;
+/**
+ * The batch as one JSON parameter: an array of tuples in the order BATCH_TABLE reads them.
+ * One native JSON.stringify on Node's side, and no COPY: postgres.js 3.4 leaves a failed
+ * COPY hanging inside a transaction (porsager/postgres#1173).
+ */
+export function batchPayload(rows: BatchRow[]): string {
+  return JSON.stringify(
+    rows.map(({ row: r }) => [
+      r.rowNumber,
+      r.externalId,
+      r.ownerId,
+      r.managerId,
+      r.accountId,
+      r.industry,
+      r.region,
+      r.productType,
+      r.leadSource,
+      r.stage,
+      r.amount,
+      r.createdDate,
+      r.closedDate,
+      r.salesCycleDays,
+      r.outcome,
+      r.attributes,
+      r.contentHash
+    ])
+  );
 }
 
-/** One line of Postgres COPY text format (tab separated, \N for null). */
-export function copyLine(r: CanonicalRow): string {
-  return [
-    String(r.rowNumber),
-    copyText(r.externalId),
-    copyText(r.ownerId),
-    copyText(r.managerId),
-    copyText(r.accountId),
-    copyText(r.industry),
-    copyText(r.region),
-    copyText(r.productType),
-    copyText(r.leadSource),
-    copyText(r.stage),
-    String(r.amount),
-    r.createdDate,
-    r.closedDate ?? '\\N',
-    r.salesCycleDays === null ? '\\N' : String(r.salesCycleDays),
-    r.outcome ?? '\\N',
-    copyText(JSON.stringify(r.attributes)),
-    r.contentHash
-  ].join('\t');
+// The batch as a table, read from the JSON parameter $1.
+const BATCH_TABLE = `
+  SELECT (e->>0)::int AS row_number, e->>1 AS external_id, e->>2 AS owner_id,
+         e->>3 AS manager_id, e->>4 AS account_id, e->>5 AS industry, e->>6 AS region,
+         e->>7 AS product_type, e->>8 AS lead_source, e->>9 AS stage,
+         (e->>10)::double precision AS amount, (e->>11)::date AS created_date,
+         (e->>12)::date AS closed_date, (e->>13)::int AS sales_cycle_days, e->>14 AS outcome,
+         e->15 AS attributes, e->>16 AS content_hash
+    FROM jsonb_array_elements($1::text::jsonb) AS e`;
+
+// Recency order shared with duplicates.ts: closed_date (open = oldest), then created_date.
+const recency = (t: string) => `(COALESCE(${t}.closed_date, '-infinity'::date), ${t}.created_date)`;
+
+// Only changed rows are written, and never an older version over a newer one.
+const UPSERT = `
+  up AS (
+    INSERT INTO deals AS d (org_id, external_id, owner_id, manager_id, account_id, industry,
+                            region, product_type, lead_source, stage, amount, created_date,
+                            closed_date, sales_cycle_days, outcome, attributes, content_hash)
+    SELECT $2, external_id, owner_id, manager_id, account_id, industry, region, product_type,
+           lead_source, stage, amount, created_date, closed_date, sales_cycle_days, outcome,
+           attributes, content_hash
+      FROM b
+    ON CONFLICT (org_id, external_id) DO UPDATE SET
+      owner_id = EXCLUDED.owner_id, manager_id = EXCLUDED.manager_id,
+      account_id = EXCLUDED.account_id, industry = EXCLUDED.industry, region = EXCLUDED.region,
+      product_type = EXCLUDED.product_type, lead_source = EXCLUDED.lead_source,
+      stage = EXCLUDED.stage, amount = EXCLUDED.amount, created_date = EXCLUDED.created_date,
+      closed_date = EXCLUDED.closed_date, sales_cycle_days = EXCLUDED.sales_cycle_days,
+      outcome = EXCLUDED.outcome, attributes = EXCLUDED.attributes,
+      content_hash = EXCLUDED.content_hash, updated_at = now()
+    WHERE d.content_hash IS DISTINCT FROM EXCLUDED.content_hash
+      AND ${recency('EXCLUDED')} >= ${recency('d')}
+    RETURNING (xmax = 0) AS inserted
+  )`;
+
+const COUNTS = `
+  (SELECT count(*) FILTER (WHERE inserted) FROM up)::int AS inserted,
+  (SELECT count(*) FILTER (WHERE NOT inserted) FROM up)::int AS updated`;
+
+const UPSERT_SQL = `WITH b AS MATERIALIZED (${BATCH_TABLE}), ${UPSERT}
+  SELECT ${COUNTS}, '[]'::json AS stale`;
+
+// Every part of one statement sees the same snapshot: `stale` compares with deals as they were
+// before the upsert.
+const UPSERT_CHECK_STALE_SQL = `WITH b AS MATERIALIZED (${BATCH_TABLE}),
+  stale AS (
+    SELECT b.row_number, b.external_id, d.closed_date::text AS closed,
+           d.created_date::text AS created
+      FROM b JOIN deals d ON d.org_id = $2 AND d.external_id = b.external_id
+     WHERE ${recency('b')} < ${recency('d')}
+  ), ${UPSERT}
+  SELECT ${COUNTS}, (SELECT COALESCE(json_agg(stale), '[]'::json) FROM stale) AS stale`;
+
+interface StaleRow {
+  row_number: number;
+  external_id: string;
+  closed: string | null;
+  created: string;
 }
 
-const RECENCY_B = `(COALESCE(b.closed_date, '-infinity'::date), b.created_date)`;
-const RECENCY_D = `(COALESCE(d.closed_date, '-infinity'::date), d.created_date)`;
+interface UpsertResult {
+  inserted: number;
+  updated: number;
+  stale: StaleRow[];
+}
 
-async function copyRows(tx: Tx, rows: BatchRow[]): Promise<void> {
+async function upsertDeals(tx: Tx, input: BatchInput): Promise<UpsertResult> {
+  if (input.rows.length === 0) return { inserted: 0, updated: 0, stale: [] };
+  const [result] = await tx.unsafe<UpsertResult[]>(
+    input.checkStale ? UPSERT_CHECK_STALE_SQL : UPSERT_SQL,
+    [batchPayload(input.rows), input.orgId]
+  );
+  return result!;
+}
+
+/** Reps (and their managers) of the batch become users of the org. */
+async function upsertUsers(tx: Tx, input: BatchInput): Promise<void> {
+  const managerOf = new Map<string, string | null>();
+  for (const { row } of input.rows) {
+    if (row.managerId !== null || !managerOf.has(row.ownerId)) {
+      managerOf.set(row.ownerId, row.managerId);
+    }
+  }
+  if (managerOf.size === 0) return;
+  const managers = [...new Set([...managerOf.values()].filter((m): m is string => m !== null))];
   await tx`
-    CREATE TEMP TABLE import_batch (
-      row_number integer NOT NULL, external_id text NOT NULL, owner_id text NOT NULL,
-      manager_id text, account_id text, industry text NOT NULL, region text, product_type text,
-      lead_source text, stage text, amount double precision NOT NULL, created_date date NOT NULL,
-      closed_date date, sales_cycle_days integer, outcome text, attributes jsonb NOT NULL,
-      content_hash text NOT NULL
-    ) ON COMMIT DROP`;
-  if (rows.length === 0) return;
-  const text = rows.map((r) => copyLine(r.row)).join('\n') + '\n';
-  const writable = await tx`COPY import_batch FROM STDIN`.writable();
-  await pipeline(Readable.from([text]), writable);
+    INSERT INTO users (org_id, id, manager_id, role)
+    SELECT ${input.orgId}, u.id, u.manager_id, 'rep'
+      FROM unnest(${[...managerOf.keys()]}::text[], ${[...managerOf.values()] as string[]}::text[])
+           AS u(id, manager_id)
+    ON CONFLICT (org_id, id) DO UPDATE SET manager_id = EXCLUDED.manager_id, updated_at = now()
+    WHERE EXCLUDED.manager_id IS NOT NULL
+      AND users.manager_id IS DISTINCT FROM EXCLUDED.manager_id`;
+  if (managers.length > 0) {
+    await tx`
+      INSERT INTO users (org_id, id, role)
+      SELECT ${input.orgId}, m, 'manager' FROM unnest(${managers}::text[]) AS m
+      ON CONFLICT (org_id, id) DO NOTHING`;
+  }
 }
 
 interface StoredVersion {
@@ -160,66 +240,6 @@ async function readSuperseded(tx: Tx, input: BatchInput): Promise<Map<string, St
   return new Map(stored.map((s) => [s.external_id, s]));
 }
 
-interface StaleRow {
-  row_number: number;
-  external_id: string;
-  closed: string | null;
-  created: string;
-}
-
-async function findStale(tx: Tx, orgId: string): Promise<StaleRow[]> {
-  return tx<StaleRow[]>`
-    SELECT b.row_number, b.external_id, d.closed_date::text AS closed, d.created_date::text AS created
-      FROM import_batch b
-      JOIN deals d ON d.org_id = ${orgId} AND d.external_id = b.external_id
-     WHERE ${tx.unsafe(RECENCY_B)} < ${tx.unsafe(RECENCY_D)}`;
-}
-
-async function upsertDeals(tx: Tx, orgId: string): Promise<{ inserted: number; updated: number }> {
-  const [counts] = await tx<{ inserted: number; updated: number }[]>`
-    WITH up AS (
-      INSERT INTO deals AS d (org_id, external_id, owner_id, manager_id, account_id, industry,
-                              region, product_type, lead_source, stage, amount, created_date,
-                              closed_date, sales_cycle_days, outcome, attributes, content_hash)
-      SELECT ${orgId}, external_id, owner_id, manager_id, account_id, industry, region,
-             product_type, lead_source, stage, amount, created_date, closed_date,
-             sales_cycle_days, outcome, attributes, content_hash
-        FROM import_batch
-      ON CONFLICT (org_id, external_id) DO UPDATE SET
-        owner_id = EXCLUDED.owner_id, manager_id = EXCLUDED.manager_id,
-        account_id = EXCLUDED.account_id, industry = EXCLUDED.industry,
-        region = EXCLUDED.region, product_type = EXCLUDED.product_type,
-        lead_source = EXCLUDED.lead_source, stage = EXCLUDED.stage, amount = EXCLUDED.amount,
-        created_date = EXCLUDED.created_date, closed_date = EXCLUDED.closed_date,
-        sales_cycle_days = EXCLUDED.sales_cycle_days, outcome = EXCLUDED.outcome,
-        attributes = EXCLUDED.attributes, content_hash = EXCLUDED.content_hash,
-        updated_at = now()
-      WHERE d.content_hash IS DISTINCT FROM EXCLUDED.content_hash
-        AND (COALESCE(EXCLUDED.closed_date, '-infinity'::date), EXCLUDED.created_date)
-            >= ${tx.unsafe(RECENCY_D)}
-      RETURNING (xmax = 0) AS inserted
-    )
-    SELECT count(*) FILTER (WHERE inserted)::int AS inserted,
-           count(*) FILTER (WHERE NOT inserted)::int AS updated
-      FROM up`;
-  return counts!;
-}
-
-/** Reps (and their managers) of the batch become users of the org. */
-async function upsertUsers(tx: Tx, orgId: string): Promise<void> {
-  await tx`
-    INSERT INTO users (org_id, id, manager_id, role)
-    SELECT DISTINCT ON (owner_id) ${orgId}, owner_id, manager_id, 'rep'
-      FROM import_batch ORDER BY owner_id, manager_id NULLS LAST
-    ON CONFLICT (org_id, id) DO UPDATE SET manager_id = EXCLUDED.manager_id, updated_at = now()
-    WHERE EXCLUDED.manager_id IS NOT NULL
-      AND users.manager_id IS DISTINCT FROM EXCLUDED.manager_id`;
-  await tx`
-    INSERT INTO users (org_id, id, role)
-    SELECT DISTINCT ${orgId}, manager_id, 'manager' FROM import_batch WHERE manager_id IS NOT NULL
-    ON CONFLICT (org_id, id) DO NOTHING`;
-}
-
 async function storeProblems(tx: Tx, input: BatchInput, problems: ProblemRecord[]): Promise<void> {
   if (problems.length > 0) {
     await tx`
@@ -244,12 +264,11 @@ async function storeProblems(tx: Tx, input: BatchInput, problems: ProblemRecord[
 
 export async function writeBatch(sql: postgres.Sql, input: BatchInput): Promise<BatchResult> {
   return sql.begin(async (tx) => {
-    await copyRows(tx, input.rows);
+    // A stuck statement fails the batch (and so the run) instead of hanging the import.
+    await tx`SET LOCAL statement_timeout = '5min'`;
     const superseded = await readSuperseded(tx, input);
-    const stale = input.checkStale && input.rows.length > 0 ? await findStale(tx, input.orgId) : [];
-    const { inserted, updated } =
-      input.rows.length > 0 ? await upsertDeals(tx, input.orgId) : { inserted: 0, updated: 0 };
-    if (input.rows.length > 0) await upsertUsers(tx, input.orgId);
+    const { inserted, updated, stale } = await upsertDeals(tx, input);
+    await upsertUsers(tx, input);
 
     const byRow = new Map(input.rows.map((r) => [r.row.rowNumber, r]));
     const byDeal = new Map(input.rows.map((r) => [r.row.externalId, r.row]));

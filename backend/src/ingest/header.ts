@@ -52,7 +52,9 @@ export function resolveHeader(rawHeader: string[], mapping: Mapping = {}): Heade
   header.forEach((name, i) => {
     if (name === '') return;
     if (seenSource.has(name)) {
-      problems.push(`column ${JSON.stringify(name)} appears twice (columns ${seenSource.get(name)! + 1} and ${i + 1})`);
+      problems.push(
+        `column ${JSON.stringify(name)} appears twice (columns ${seenSource.get(name)! + 1} and ${i + 1})`
+      );
       return;
     }
     seenSource.set(name, i);

@@ -314,7 +314,9 @@ export async function importCsv(database: Database, opts: ImportOptions): Promis
            file_sha256 = ${status === 'completed' ? fileHash.digest('hex') : null}
      WHERE id = ${runId}`;
   const limit = opts.reportProblems ?? 1_000;
-  const problems = await sql<{ row_number: number; field: string | null; reason: string; severity: 'error' | 'warning' }[]>`
+  const problems = await sql<
+    { row_number: number; field: string | null; reason: string; severity: 'error' | 'warning' }[]
+  >`
     SELECT row_number, field, reason, severity FROM quarantined_rows
      WHERE import_run_id = ${runId} ORDER BY row_number, id LIMIT ${limit}`;
   const [{ n: problemCount }] = (await sql`

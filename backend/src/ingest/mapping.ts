@@ -14,7 +14,9 @@ import { DATE_FORMATS } from './dates.ts';
 const canonical = z.enum(CANONICAL_COLUMNS);
 
 export const mappingSchema = z.strictObject({
-  columns: z.record(z.string().min(1, 'a source column name may not be empty'), canonical).optional(),
+  columns: z
+    .record(z.string().min(1, 'a source column name may not be empty'), canonical)
+    .optional(),
   values: z.partialRecord(canonical, z.record(z.string(), z.string())).optional(),
   dateFormat: z.enum(DATE_FORMATS).optional()
 });

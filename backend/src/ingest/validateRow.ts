@@ -108,7 +108,10 @@ export function validateRow(values: string[], rowNumber: number, plan: HeaderPla
   }
   if (outcomeValid) {
     if (outcome !== null && closedText === '') {
-      error('closed_date', `closed_date is empty but outcome is ${outcome} (a closed deal needs it)`);
+      error(
+        'closed_date',
+        `closed_date is empty but outcome is ${outcome} (a closed deal needs it)`
+      );
     } else if (outcome === null && closedText !== '') {
       error(
         'closed_date',
@@ -119,10 +122,7 @@ export function validateRow(values: string[], rowNumber: number, plan: HeaderPla
   const createdDay = created?.ok ? created.day : null;
   const closedDay = closed?.ok ? closed.day : null;
   if (createdDay !== null && closedDay !== null && closedDay < createdDay) {
-    error(
-      'closed_date',
-      `closed_date ${closedText} is before created_date ${createdText}`
-    );
+    error('closed_date', `closed_date ${closedText} is before created_date ${createdText}`);
   }
 
   const amountText = cell('deal_amount');
@@ -130,7 +130,10 @@ export function validateRow(values: string[], rowNumber: number, plan: HeaderPla
   if (amountText !== '') {
     amount = NUMBER.test(amountText) ? Number(amountText) : NaN;
     if (!Number.isFinite(amount)) {
-      error('deal_amount', `deal_amount "${amountText}" is not a number (use a plain number like 1234.5)`);
+      error(
+        'deal_amount',
+        `deal_amount "${amountText}" is not a number (use a plain number like 1234.5)`
+      );
     } else if (amount <= 0) {
       error('deal_amount', `deal_amount ${amountText} must be greater than 0`);
     }

@@ -31,9 +31,20 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3_600, count: 10_000 }
 };
 
-export function createQueues(connection: Redis, prefix: string): Queues {
-  const make = (name: QueueName) =>
-    new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+/**
+ * The three queues on one connection. Connection errors (Redis restarting, a command timing
+ * out) are reported to `onError` instead of crashing the process: callers fail per call.
+ */
+export function createQueues(
+  connection: Redis,
+  prefix: string,
+  onError: (err: Error) => void = () => {}
+): Queues {
+  const make = (name: QueueName) => {
+    const queue = new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+    queue.on('error', onError);
+    return queue;
+  };
   return { score: make('score'), writeback: make('writeback'), maintenance: make('maintenance') };
 }
 

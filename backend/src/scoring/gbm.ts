@@ -87,9 +87,8 @@ export function fitGbm(
   const nodeOf = new Int32Array(n);
   const trees: GbmTree[] = [];
   const maxNodes = 2 ** (depth + 1) - 1;
-  const histG = new Float64Array(2 ** depth * d * bins);
-  const histH = new Float64Array(2 ** depth * d * bins);
-  const histN = new Float64Array(2 ** depth * d * bins);
+  // Per (node slot, feature, bin): gradient sum, hessian sum, count, interleaved for locality.
+  const hist = new Float64Array(2 ** depth * d * bins * 3);
 
   for (let t = 0; t < nTrees; t++) {
     for (let r = 0; r < n; r++) {
@@ -124,20 +123,19 @@ export function fitGbm(
       // Histograms of every node on this level in one pass.
       const slot = new Int32Array(tree.feature.length).fill(-1);
       level.forEach((node, s) => (slot[node] = s));
-      histG.fill(0, 0, level.length * d * bins);
-      histH.fill(0, 0, level.length * d * bins);
-      histN.fill(0, 0, level.length * d * bins);
+      hist.fill(0, 0, level.length * d * bins * 3);
       for (let r = 0; r < n; r++) {
         const s = slot[nodeOf[r] as number] as number;
         if (s < 0) continue;
         const gr = g[r] as number;
         const hr = h[r] as number;
         const base = s * d * bins;
+        const row = r * d;
         for (let j = 0; j < d; j++) {
-          const k = base + j * bins + (binned[r * d + j] as number);
-          histG[k]! += gr;
-          histH[k]! += hr;
-          histN[k]! += 1;
+          const k = (base + j * bins + (binned[row + j] as number)) * 3;
+          hist[k]! += gr;
+          hist[k + 1]! += hr;
+          hist[k + 2]! += 1;
         }
       }
       const next: number[] = [];
@@ -157,10 +155,10 @@ export function fitGbm(
           let nl = 0;
           const nb = (thresholds[j] as number[]).length; // split after bin b, b < nb
           for (let b = 0; b < nb; b++) {
-            const k = s * d * bins + j * bins + b;
-            gl += histG[k] as number;
-            hl += histH[k] as number;
-            nl += histN[k] as number;
+            const k = (s * d * bins + j * bins + b) * 3;
+            gl += hist[k] as number;
+            hl += hist[k + 1] as number;
+            nl += hist[k + 2] as number;
             if (nl < minLeaf) continue;
             if (N - nl < minLeaf) break;
             const gr = G - gl;

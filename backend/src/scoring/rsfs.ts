@@ -31,7 +31,7 @@ export const RSFS_INTERVAL_LEVEL = 0.9;
 export const RSFS_MAX_STRENGTH = 100;
 
 export function rsfsBand(rsfs: number, t: { p25: number; p50: number } | undefined): RsfsBand {
-  if (!t) return 'GREEN';
+  if (!t) return 'GREEN'; // no rep has closed deals in the segment: nothing to compare with
   if (rsfs < t.p25) return 'RED';
   if (rsfs < t.p50) return 'YELLOW';
   return 'GREEN';

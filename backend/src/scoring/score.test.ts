@@ -140,6 +140,25 @@ describe('scoreDeals with a trained model', () => {
   });
 });
 
+describe('scoreDeals with a GBM model', () => {
+  const gbm = trainModel(closed, { seed: 1, families: ['gbm'] });
+
+  test('explanations are exact for trees too (path credits), for any deal (property)', () => {
+    assert.equal(gbm.model.kind, 'gbm');
+    fc.assert(
+      fc.property(fc.array(dealArb, { minLength: 1, maxLength: 20 }), (xs) => {
+        for (const r of scoreDeals(gbm.model, ctx, xs.map(toDeal))) assertExact(r);
+      }),
+      { numRuns: 100 }
+    );
+  });
+
+  test('a GBM reloaded from JSON scores identically', () => {
+    const reloaded = JSON.parse(JSON.stringify(gbm.model)) as TrainedModel;
+    assert.deepEqual(scoreDeals(reloaded, ctx, open), scoreDeals(gbm.model, ctx, open));
+  });
+});
+
 describe('rules score (no model)', () => {
   test('is labelled as rules, low confidence, exact, and equals the RSFS on the logit', () => {
     fc.assert(

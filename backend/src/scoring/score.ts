@@ -293,10 +293,10 @@ export function scoreDealsWithState(
 
     const rsfsSegment = categoryOf(deal, table.segmentField);
     const rsfs: RsfsResult = lookupRsfs(table, tableEncoder, deal.ownerId, rsfsSegment);
-    const coLeads =
-      deal.outcome === null
-        ? suggestCoLeads(ledger, table, deal.id, rsfs, minSample)
-        : (ledger.release(deal.id), []);
+    // Co-leads only for open deals; a closed deal frees its co-lead slot.
+    let coLeads: ScoreResult['coLeads'] = [];
+    if (deal.outcome === null) coLeads = suggestCoLeads(ledger, table, deal.id, rsfs, minSample);
+    else ledger.release(deal.id);
 
     results[i] = {
       dealId: deal.id,

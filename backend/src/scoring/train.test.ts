@@ -58,7 +58,7 @@ describe('trainModel', () => {
     assert.equal(out.metrics.n, 800);
     assert.deepEqual(
       out.candidates.map((c) => c.family),
-      ['main_effects', 'interactions']
+      ['main_effects', 'interactions', 'gbm']
     );
     assert.equal(out.candidates.filter((c) => c.selected).length, 1);
     assert.ok(out.candidates.every((c) => c.validation.n === 800));

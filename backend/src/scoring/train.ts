@@ -43,6 +43,7 @@ import {
 } from './types.ts';
 
 const ALL_FAMILIES: ModelFamily[] = ['main_effects', 'interactions', 'gbm'];
+const GBM_MAX_ROWS = 150_000;
 /** Prior strength range for the rules model: few deals make the EB estimate unstable. */
 const RULES_MIN_STRENGTH = 10;
 const RULES_MAX_STRENGTH = 100;
@@ -85,8 +86,12 @@ function fitFamily(
   rows: Uint32Array
 ): Fitted {
   if (family === 'gbm') {
-    const minLeaf = Math.max(20, Math.floor(rows.length / 2000));
-    return { kind: 'gbm', fit: fitGbm(x, ENCODED_WIDTH, columns, y, rows, { minLeaf }) };
+    // A small GBM: at most GBM_MAX_ROWS training rows (every k-th, spread over the whole slice),
+    // which is plenty for seven features and keeps training on 1M deals well under a minute.
+    const step = Math.ceil(rows.length / GBM_MAX_ROWS);
+    const sample = step > 1 ? rows.filter((_, r) => r % step === 0) : rows;
+    const minLeaf = Math.max(20, Math.floor(sample.length / 2000));
+    return { kind: 'gbm', fit: fitGbm(x, ENCODED_WIDTH, columns, y, sample, { minLeaf }) };
   }
   return { kind: 'linear', fit: fitLogistic(x, ENCODED_WIDTH, columns, y, rows) };
 }

@@ -225,23 +225,37 @@ export interface RescoreOrgResult {
 }
 
 /** Scoring blocks the event loop; slices let in-flight reads and writes progress meanwhile. */
-const SLICE = 1_000;
+const SLICE = 2_000;
 
+/**
+ * Scores a batch in slices, carrying the co-lead load and cursor from slice to slice. Each
+ * slice gets only its own deals' current primaries from `assigned` (the core copies the state
+ * it changes, so passing an org-wide map would copy it per slice).
+ */
 async function scoreInSlices(
   model: TrainedModel | null,
   ctx: ScoringContext,
-  deals: ScoringDealRow[]
-): Promise<{ results: ScoreResult[]; coLeadState: CoLeadState }> {
-  const results: ScoreResult[] = [];
-  let state = ctx.coLeadState;
+  deals: ScoringDealRow[],
+  assigned: Record<string, string>
+): Promise<{ pending: Pending[]; load: Record<string, number>; cursor: number }> {
+  const pending: Pending[] = [];
+  let load = ctx.coLeadState.load;
+  let cursor = ctx.coLeadState.cursor;
   for (let start = 0; start < deals.length; start += SLICE) {
-    const slice = deals.slice(start, start + SLICE).map((r) => r.deal);
-    const out = scoreDealsWithState(model, { ...ctx, coLeadState: state }, slice);
-    for (const r of out.results) results.push(r);
-    state = out.coLeadState;
+    const rows = deals.slice(start, start + SLICE);
+    const slice = rows.map((r) => r.deal);
+    const mine: Record<string, string> = {};
+    for (const d of slice) {
+      const rep = assigned[d.id];
+      if (rep !== undefined) mine[d.id] = rep;
+    }
+    const out = scoreDealsWithState(model, { ...ctx, coLeadState: { load, cursor, assigned: mine } }, slice);
+    for (const p of changedOnly(rows, out.results)) pending.push(p);
+    load = out.coLeadState.load;
+    cursor = out.coLeadState.cursor;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  return { results, coLeadState: state };
+  return { pending, load, cursor };
 }
 
 /**
@@ -260,7 +274,11 @@ export async function rescoreOrg(
   const limit = opts.batchSize ?? 10_000;
   const openOnly = opts.openOnly ?? false;
   const loaded = await loadScoringContext(database, orgId, clock.date);
-  let state = await loadCoLeadState(database.sql, orgId, 'all', { load: 'all' });
+  // Every deal is visited once: the org's current primaries are read once, up front.
+  const initial = await loadCoLeadState(database.sql, orgId, 'all', { load: 'all' });
+  const assigned = initial.assigned ?? {};
+  let load = initial.load;
+  let coLeadCursor = initial.cursor;
   const counts = opts.onProgress ? await countDeals(database, orgId) : null;
   const total = counts ? (openOnly ? counts.open : counts.total) : 0;
 
@@ -277,10 +295,12 @@ export async function rescoreOrg(
     const rows = await next;
     if (rows.length === 0) break;
     next = rows.length < limit ? Promise.resolve([]) : read((rows[rows.length - 1] as ScoringDealRow).id);
-    const out = await scoreInSlices(loaded.model, { ...loaded.ctx, coLeadState: state }, rows);
-    state = out.coLeadState;
-    const pending = changedOnly(rows, out.results);
-    const cursor = state.cursor;
+    const coLeadState = { load, cursor: coLeadCursor, assigned: {} };
+    const out = await scoreInSlices(loaded.model, { ...loaded.ctx, coLeadState }, rows, assigned);
+    load = out.load;
+    coLeadCursor = out.cursor;
+    const pending = out.pending;
+    const cursor = coLeadCursor;
     await writing; // one write in flight at a time: its failure stops the run here
     writing =
       pending.length === 0

@@ -20,9 +20,9 @@ function decode(text) {
 }
 
 const xml = readFileSync(LABELS_FILE, 'utf8');
-for (const [, block] of xml.matchAll(/<labels>([\s\S]*?)<\/labels>/g)) {
-  const name = /<fullName>([^<]+)<\/fullName>/.exec(block)?.[1];
-  const value = /<value>([\s\S]*?)<\/value>/.exec(block)?.[1];
+for (const [, block] of xml.matchAll(/<labels\s*>([\s\S]*?)<\/labels>/g)) {
+  const name = /<fullName\s*>([^<]+)<\/fullName>/.exec(block)?.[1];
+  const value = /<value\s*>([\s\S]*?)<\/value>/.exec(block)?.[1];
   if (name && value !== undefined) {
     const text = decode(value);
     jest.doMock(`@salesforce/label/c.${name}`, () => ({ __esModule: true, default: text }), {

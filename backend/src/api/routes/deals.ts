@@ -1,10 +1,10 @@
 // GET /deals, GET /deals/:dealId, POST /deals/:dealId/rescore.
 // :dealId is the external id (Salesforce Opportunity Id or CSV deal_id).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { and, asc, desc, eq, gte, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
-import { coLeadSuggestions, deals, scoreVersions } from '../../db/schema.ts';
+import { deals, scoreVersions } from '../../db/schema.ts';
 import type { Enqueuer } from '../../queue/enqueuer.ts';
 import { decodeCursor, encodeCursor, type KeyKind } from '../cursor.ts';
 import { ApiError, notFound } from '../errors.ts';
@@ -165,6 +165,17 @@ function toSummary(row: SummaryRow, segment: string | null) {
   };
 }
 
+/** Score history shown with one deal (newest first). */
+const HISTORY_LIMIT = 100;
+/** ISO 8601 in UTC with milliseconds, as JSON dates are everywhere else in the API. */
+const ISO_MS = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"';
+
+/** A json column arrives parsed or as text depending on the driver settings: accept both. */
+function jsonArray(value: unknown): unknown[] {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return Array.isArray(parsed) ? parsed : [];
+}
+
 const latestScoreJoin = and(
   eq(scoreVersions.id, deals.latestScoreId),
   eq(scoreVersions.dealId, deals.id)
@@ -274,59 +285,43 @@ export const dealRoutes: FastifyPluginAsyncTypebox<DealRoutesOptions> = async (
     async (request) => {
       const principal = principalOf(request);
       const segCol = segmentColumn(segmentFieldOf(request.org));
+      // One round trip: the deal, its latest score, its history and co-leads (as JSON).
       const rows = await db
-        .select({ ...summaryColumns, segment: segCol, factors: scoreVersions.factors })
+        .select({
+          ...summaryColumns,
+          segment: segCol,
+          factors: scoreVersions.factors,
+          history: sql<unknown>`(
+            SELECT COALESCE(json_agg(json_build_object(
+              'version', h.version, 'probability', h.probability, 'riskBand', h.risk_band,
+              'confidence', h.confidence, 'method', h.method, 'rsfs', h.rsfs,
+              'rsfsBand', h.rsfs_band, 'rsfsSampleSize', h.rsfs_sample_size,
+              'modelVersionId', h.model_version_id,
+              'scoredAt', to_char(h.scored_at AT TIME ZONE 'UTC', ${ISO_MS})
+            ) ORDER BY h.version DESC), '[]'::json)
+            FROM (SELECT * FROM score_versions
+                  WHERE org_id = ${deals.orgId} AND deal_id = ${deals.id}
+                  ORDER BY version DESC LIMIT ${HISTORY_LIMIT}) h)`,
+          coLeads: sql<unknown>`(
+            SELECT COALESCE(json_agg(json_build_object(
+              'id', c.id, 'suggestedRepId', c.suggested_rep_id, 'segment', c.segment,
+              'winRate', c.win_rate, 'sampleSize', c.sample_size, 'rank', c.rank,
+              'isPrimary', c.is_primary, 'reason', c.reason, 'status', c.status
+            ) ORDER BY c.rank, c.id), '[]'::json)
+            FROM co_lead_suggestions c
+            WHERE c.org_id = ${deals.orgId} AND c.deal_id = ${deals.id})`
+        })
         .from(deals)
         .leftJoin(scoreVersions, latestScoreJoin)
         .where(and(dealScope(principal), eq(deals.externalId, request.params.dealId)))
         .limit(1);
       const row = rows[0];
       if (!row) throw notFound('deal');
-      const [history, coLeads] = await Promise.all([
-        db
-          .select({
-            version: scoreVersions.version,
-            probability: scoreVersions.probability,
-            riskBand: scoreVersions.riskBand,
-            confidence: scoreVersions.confidence,
-            method: scoreVersions.method,
-            rsfs: scoreVersions.rsfs,
-            rsfsBand: scoreVersions.rsfsBand,
-            rsfsSampleSize: scoreVersions.rsfsSampleSize,
-            modelVersionId: scoreVersions.modelVersionId,
-            scoredAt: scoreVersions.scoredAt
-          })
-          .from(scoreVersions)
-          .where(and(eq(scoreVersions.orgId, principal.orgId), eq(scoreVersions.dealId, row.id)))
-          .orderBy(desc(scoreVersions.version))
-          .limit(100),
-        db
-          .select({
-            id: coLeadSuggestions.id,
-            suggestedRepId: coLeadSuggestions.suggestedRepId,
-            segment: coLeadSuggestions.segment,
-            winRate: coLeadSuggestions.winRate,
-            sampleSize: coLeadSuggestions.sampleSize,
-            rank: coLeadSuggestions.rank,
-            isPrimary: coLeadSuggestions.isPrimary,
-            reason: coLeadSuggestions.reason,
-            status: coLeadSuggestions.status
-          })
-          .from(coLeadSuggestions)
-          .where(
-            and(eq(coLeadSuggestions.orgId, principal.orgId), eq(coLeadSuggestions.dealId, row.id))
-          )
-          .orderBy(asc(coLeadSuggestions.rank), asc(coLeadSuggestions.id))
-      ]);
       return {
         ...toSummary(row, row.segment),
         factors: row.scoreId === null ? null : normaliseFactors(row.factors),
-        history: history.map((h) => ({
-          ...h,
-          riskBand: h.riskBand as 'HIGH' | 'MEDIUM' | 'LOW',
-          rsfsBand: h.rsfsBand as 'RED' | 'YELLOW' | 'GREEN' | null
-        })),
-        coLeads
+        history: jsonArray(row.history) as Static<typeof ScoreSummary>[],
+        coLeads: jsonArray(row.coLeads) as Static<typeof CoLeadBrief>[]
       };
     }
   );

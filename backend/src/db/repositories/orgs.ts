@@ -69,6 +69,16 @@ export interface OrgWebhookAuth {
 const privateKeyContext = (orgId: string) => `orgs.private_key_enc:${orgId}`;
 const webhookSecretContext = (orgId: string) => `orgs.webhook_secret_enc:${orgId}`;
 
+/**
+ * drizzle's postgres-js driver turns off postgres.js's date parsing and serializing on the
+ * shared client, so timestamps come back as text and go out as ISO strings with a cast.
+ */
+function toDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  const d = value instanceof Date ? value : new Date(String(value));
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
 interface OrgRow {
   id: string;
   name: string;
@@ -80,13 +90,13 @@ interface OrgRow {
   private_key_enc: string | null;
   webhook_public_key: string | null;
   webhook_secret_enc: string | null;
-  sync_watermark: Date | null;
-  last_sync_at: Date | null;
+  sync_watermark: Date | string | null;
+  last_sync_at: Date | string | null;
   last_error: string | null;
-  last_error_at: Date | null;
-  writeback_paused_until: Date | null;
-  created_at: Date;
-  updated_at: Date;
+  last_error_at: Date | string | null;
+  writeback_paused_until: Date | string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
 }
 
 function summary(r: OrgRow): OrgSummary {
@@ -101,13 +111,13 @@ function summary(r: OrgRow): OrgSummary {
     hasPrivateKey: r.private_key_enc !== null,
     hasWebhookPublicKey: r.webhook_public_key !== null,
     hasWebhookSecret: r.webhook_secret_enc !== null,
-    syncWatermark: r.sync_watermark,
-    lastSyncAt: r.last_sync_at,
+    syncWatermark: toDate(r.sync_watermark),
+    lastSyncAt: toDate(r.last_sync_at),
     lastError: r.last_error,
-    lastErrorAt: r.last_error_at,
-    writebackPausedUntil: r.writeback_paused_until,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at
+    lastErrorAt: toDate(r.last_error_at),
+    writebackPausedUntil: toDate(r.writeback_paused_until),
+    createdAt: toDate(r.created_at) as Date,
+    updatedAt: toDate(r.updated_at) as Date
   };
 }
 
@@ -228,10 +238,10 @@ export async function updateOrgInstanceUrl(
 }
 
 export async function getSyncWatermark(database: Runner, orgId: string): Promise<Date | null> {
-  const rows = await database.sql<{ sync_watermark: Date | null }[]>`
+  const rows = await database.sql<{ sync_watermark: Date | string | null }[]>`
     SELECT sync_watermark FROM orgs WHERE id = ${orgKey(orgId)}`;
   if (!rows[0]) throw new Error(`no org ${orgId}`);
-  return rows[0].sync_watermark;
+  return toDate(rows[0].sync_watermark);
 }
 
 /**
@@ -243,8 +253,10 @@ export async function recordSyncProgress(
   orgId: string,
   watermark: Date
 ): Promise<void> {
+  const mark = watermark.toISOString();
   await database.sql`
-    UPDATE orgs SET sync_watermark = GREATEST(COALESCE(sync_watermark, ${watermark}), ${watermark})
+    UPDATE orgs
+    SET sync_watermark = GREATEST(COALESCE(sync_watermark, ${mark}::timestamptz), ${mark}::timestamptz)
     WHERE id = ${orgKey(orgId)}`;
 }
 
@@ -255,7 +267,8 @@ export async function recordSyncSuccess(
   at: Date = new Date()
 ): Promise<void> {
   await database.sql`
-    UPDATE orgs SET last_sync_at = ${at}, last_error = NULL, last_error_at = NULL
+    UPDATE orgs SET last_sync_at = ${at.toISOString()}::timestamptz, last_error = NULL,
+      last_error_at = NULL
     WHERE id = ${orgKey(orgId)}`;
 }
 
@@ -267,7 +280,8 @@ export async function recordOrgError(
   at: Date = new Date()
 ): Promise<void> {
   await database.sql`
-    UPDATE orgs SET last_error = ${message.slice(0, 2000)}, last_error_at = ${at}
+    UPDATE orgs SET last_error = ${message.slice(0, 2000)},
+      last_error_at = ${at.toISOString()}::timestamptz
     WHERE id = ${orgKey(orgId)}`;
 }
 
@@ -283,5 +297,6 @@ export async function setWritebackPausedUntil(
   until: Date | null
 ): Promise<void> {
   await database.sql`
-    UPDATE orgs SET writeback_paused_until = ${until} WHERE id = ${orgKey(orgId)}`;
+    UPDATE orgs SET writeback_paused_until = ${until ? until.toISOString() : null}::timestamptz
+    WHERE id = ${orgKey(orgId)}`;
 }

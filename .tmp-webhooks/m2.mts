@@ -1,0 +1,12 @@
+import { pino } from 'pino';
+import { loadConfig } from '/work/main/backend/src/config.ts';
+import { startProcess } from '/work/main/backend/src/main.ts';
+const log = pino({ level: 'debug' });
+log.info('hello');
+const config = loadConfig({ ...process.env, DI_JWT_SECRET: 'x'.repeat(40), DI_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), PORT: '0', DI_QUEUE_PREFIX: 'ditest:m' });
+const t = setTimeout(() => { console.log('stuck'); process.exit(2); }, 10000);
+const p = await startProcess(config, 'worker', log);
+console.log('started', p.url);
+await p.close();
+clearTimeout(t);
+console.log('closed');

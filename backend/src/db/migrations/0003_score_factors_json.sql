@@ -1,0 +1,1 @@
+ALTER TABLE "score_versions" ALTER COLUMN "factors" SET DATA TYPE json;

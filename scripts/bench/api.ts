@@ -1,0 +1,142 @@
+// API latency under a fixed load: GET /api/v1/deals/:dealId (one deal with its score history,
+// factors and co-leads), authenticated as a manager (team scope, the most expensive RBAC
+// filter), at a fixed 1,000 requests/s for 10 s (quick: 3 s) after a 2 s warm-up.
+//
+// The app (the API plugin with its real hooks: helmet, under-pressure, JWT, RBAC, rate limit,
+// metrics, request logging to /dev/null) runs in a child process so the load generator
+// (autocannon, with coordinated-omission correction) does not share its event loop.
+// The per-user rate limit is raised for the run: one user sends 10,000 requests here, far over
+// the production budget (600/min); the limiter still runs on every request.
+//   api_rps     requests/s served (2xx) during the measured window
+//   api_p99_ms  99th percentile latency in ms (target <= 20)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createTestDatabase } from '../../test/support/database.ts';
+import { seedOrg } from '../../test/api/seed.ts';
+import { testConfig } from '../../test/api/harness.ts';
+import { mintOperatorToken } from '../../backend/src/api/tokens.ts';
+
+const RATE = 1_000;
+const log = (msg: string) => process.stderr.write(`[bench:api] ${msg}\n`);
+
+/** Child process: serve the API on 127.0.0.1:0 and print the port. */
+async function serve(): Promise<void> {
+  const { default: Fastify } = await import('fastify');
+  const pino = (await import('pino')).default;
+  const { default: apiPlugin } = await import('../../backend/src/api/index.ts');
+  const { openDatabase } = await import('../../backend/src/db/client.ts');
+  const { serverLogOptions } = await import('../../backend/src/observability/logging.ts');
+  const { createQueues, createEnqueuer, closeQueues } = await import('../../backend/src/queue/queues.ts');
+  const { createRedis } = await import('../../backend/src/queue/redis.ts');
+  const config = testConfig(process.env.BENCH_DATABASE_URL as string);
+  const database = openDatabase(config.DATABASE_URL);
+  const redis = createRedis(config.REDIS_URL, 'producer');
+  const queues = createQueues(redis, process.env.BENCH_QUEUE_PREFIX as string);
+  const logOptions = serverLogOptions('info');
+  const app = Fastify({
+    ...logOptions,
+    logger: { ...(logOptions.logger as object), stream: pino.destination({ dest: '/dev/null', sync: false }) }
+  });
+  await app.register(apiPlugin, {
+    database,
+    config,
+    enqueuer: createEnqueuer(queues, { writebackDelayMs: 1_000 }),
+    queues,
+    rateLimit: { max: 1_000_000, timeWindowMs: 60_000 }
+  });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`listening ${new URL(address).port}\n`);
+  const stop = async () => {
+    await app.close();
+    await closeQueues(queues);
+    redis.disconnect();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('disconnect', () => void stop());
+}
+
+async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], {
+    env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_QUEUE_PREFIX: `dibench:api:${process.pid}` },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc']
+  });
+  let buffer = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('API server did not start within 60 s')), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const m = /listening (\d+)/.exec(buffer);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`API server exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+function load(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+export async function run(opts: { quick: boolean }): Promise<Record<string, number>> {
+  const deals = opts.quick ? 2_000 : 20_000;
+  const seconds = opts.quick ? 3 : 10;
+  const db = await createTestDatabase('di_bench_api');
+  let server: { child: ChildProcess; port: number } | null = null;
+  try {
+    const alpha = await seedOrg(db, 'alpha', { dealsPerOrg: deals });
+    await seedOrg(db, 'bravo', { dealsPerOrg: Math.round(deals / 10) });
+    await db.sql`VACUUM ANALYZE`;
+    const config = testConfig(db.url);
+    const token = await mintOperatorToken(config, { org: alpha.orgId, sub: alpha.managers[0], role: 'manager' }, 3600);
+    // Deals in the manager's team (rep1's and rep2's), visited round robin.
+    const ids = [...alpha.dealsByOwner[alpha.reps[0]]!, ...alpha.dealsByOwner[alpha.reps[1]]!].slice(0, 500);
+    let next = 0;
+    server = await startServer(db.url);
+    log(`${deals} deals seeded; server on port ${server.port}`);
+
+    const base = {
+      url: `http://127.0.0.1:${server.port}`,
+      connections: 20,
+      headers: { authorization: `Bearer ${token}` },
+      requests: [
+        {
+          method: 'GET' as const,
+          setupRequest: (req: autocannon.Request) => ({ ...req, path: `/api/v1/deals/${ids[next++ % ids.length]}` })
+        }
+      ]
+    };
+    await load({ ...base, overallRate: RATE / 2, duration: 2 }); // warm-up: JIT, pool, caches
+    const result = await load({ ...base, overallRate: RATE, duration: seconds });
+    if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
+      throw new Error(`bench run had ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
+    }
+    const rps = result['2xx'] / result.duration;
+    log(
+      `${result['2xx']} x 200 in ${result.duration.toFixed(1)} s at ${RATE}/s target: ` +
+        `p50 ${result.latency.p50} ms, p90 ${result.latency.p90} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`
+    );
+    return { api_rps: Math.round(rps), api_p99_ms: result.latency.p99 };
+  } finally {
+    if (server) {
+      server.child.kill('SIGTERM');
+      await once(server.child, 'exit').catch(() => {});
+    }
+    await db.drop();
+  }
+}
+
+if (process.argv.includes('--serve') && process.argv[1] === fileURLToPath(import.meta.url)) {
+  serve().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
