@@ -32,7 +32,9 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
       await copyNewDeals(db, ORG, slice);
     }
     await db.sql`VACUUM ANALYZE deals`;
-    log(`loaded ${closedCount + openCount} deals in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    log(
+      `loaded ${closedCount + openCount} deals in ${((performance.now() - t) / 1000).toFixed(1)} s`
+    );
 
     t = performance.now();
     const trained = await trainOrg(db, ORG, { now });
@@ -43,9 +45,13 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
 
     const first = await rescoreOrg(db, ORG, { openOnly: true, now });
     if (first.scored !== openCount || first.changed !== openCount) {
-      throw new Error(`expected ${openCount} deals scored and stored, got ${JSON.stringify(first)}`);
+      throw new Error(
+        `expected ${openCount} deals scored and stored, got ${JSON.stringify(first)}`
+      );
     }
-    log(`first pass: ${first.scored} scored, ${first.changed} versions stored in ${first.seconds.toFixed(1)} s`);
+    log(
+      `first pass: ${first.scored} scored, ${first.changed} versions stored in ${first.seconds.toFixed(1)} s`
+    );
     const second = await rescoreOrg(db, ORG, { openOnly: true, now });
     if (second.changed !== 0) throw new Error(`second pass stored ${second.changed} versions`);
     log(`second pass: ${second.scored} scored, nothing changed, in ${second.seconds.toFixed(1)} s`);

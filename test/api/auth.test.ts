@@ -30,7 +30,11 @@ describe('API authentication', () => {
   after(() => t.close());
 
   const get = (token: string | null, url = dealUrl) =>
-    t.app.inject({ method: 'GET', url, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+    t.app.inject({
+      method: 'GET',
+      url,
+      headers: token === null ? {} : { authorization: `Bearer ${token}` }
+    });
 
   async function operatorToken(overrides: {
     secret?: string;
@@ -67,7 +71,11 @@ describe('API authentication', () => {
 
   test('a valid org-signed (RS256) token is accepted with the integration role', async () => {
     const token = await t.orgToken(alpha.orgId, alpha.privateKeyPem);
-    const res = await t.app.inject({ method: 'GET', url: '/api/v1/orgs/self/status', headers: { authorization: `Bearer ${token}` } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/orgs/self/status',
+      headers: { authorization: `Bearer ${token}` }
+    });
     assert.equal(res.statusCode, 200);
     assert.equal((res.json() as { orgId: string }).orgId, alpha.orgId);
     // integration may not read deals
@@ -76,7 +84,11 @@ describe('API authentication', () => {
 
   test('no token, or not a bearer token: 401', async () => {
     assertUnauthorized(await get(null), /missing bearer token/);
-    const res = await t.app.inject({ method: 'GET', url: dealUrl, headers: { authorization: 'Basic YTpi' } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: dealUrl,
+      headers: { authorization: 'Basic YTpi' }
+    });
     assertUnauthorized(res, /missing bearer token/);
   });
 
@@ -103,7 +115,10 @@ describe('API authentication', () => {
       exp: now + 600
     };
     for (const alg of ['none', 'None', 'NONE']) {
-      assertUnauthorized(await get(`${b64({ alg, typ: 'JWT' })}.${b64(payload)}.`), /algorithm not accepted/);
+      assertUnauthorized(
+        await get(`${b64({ alg, typ: 'JWT' })}.${b64(payload)}.`),
+        /algorithm not accepted/
+      );
     }
   });
 
@@ -188,13 +203,19 @@ describe('API authentication', () => {
 
   test('an org key that is not the registered one cannot mint operator-level roles', async () => {
     // An RS256 token always means role integration, whatever role it claims.
-    const token = await t.orgToken(alpha.orgId, alpha.privateKeyPem, { role: 'admin', org: alpha.orgId });
+    const token = await t.orgToken(alpha.orgId, alpha.privateKeyPem, {
+      role: 'admin',
+      org: alpha.orgId
+    });
     assert.equal((await get(token)).statusCode, 403);
   });
 
   test('RS256 with a freshly generated key for a known org: 401', async () => {
     const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    assertUnauthorized(await get(await t.orgToken(alpha.orgId, pem), '/api/v1/orgs/self/status'), /signature/);
+    assertUnauthorized(
+      await get(await t.orgToken(alpha.orgId, pem), '/api/v1/orgs/self/status'),
+      /signature/
+    );
   });
 });

@@ -11,10 +11,14 @@ const exec = promisify(execFile);
 
 async function cli(args: string[], env: Record<string, string | undefined>) {
   try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', 'backend/src/cli.ts', 'token', ...args], {
-      env: { PATH: process.env.PATH, ...env },
-      timeout: 60_000
-    });
+    const { stdout, stderr } = await exec(
+      process.execPath,
+      ['--import', 'tsx', 'backend/src/cli.ts', 'token', ...args],
+      {
+        env: { PATH: process.env.PATH, ...env },
+        timeout: 60_000
+      }
+    );
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -26,7 +30,9 @@ describe('cli token', () => {
   let t: ApiTest;
   let alpha: SeededOrg;
   before(async () => {
-    t = await startApiTest({ seed: async (db) => void (alpha = await seedOrg(db, 'alpha', { dealsPerOrg: 12 })) });
+    t = await startApiTest({
+      seed: async (db) => void (alpha = await seedOrg(db, 'alpha', { dealsPerOrg: 12 }))
+    });
   });
   after(() => t.close());
 
@@ -37,7 +43,10 @@ describe('cli token', () => {
   });
 
   test('mints a token with org, sub, role and the requested lifetime, which the API accepts', async () => {
-    const out = await cli(['--org', alpha.orgId, '--user', alpha.admin, '--role', 'admin', '--ttl', '15m'], env());
+    const out = await cli(
+      ['--org', alpha.orgId, '--user', alpha.admin, '--role', 'admin', '--ttl', '15m'],
+      env()
+    );
     assert.equal(out.code, 0, out.stderr);
     const token = out.stdout.trim();
     const claims = decodeJwt(token);
@@ -47,7 +56,11 @@ describe('cli token', () => {
     assert.equal(claims.iss, t.config.DI_JWT_ISSUER);
     assert.equal(claims.aud, t.config.DI_JWT_AUDIENCE);
     assert.equal((claims.exp as number) - (claims.iat as number), 900);
-    const res = await t.app.inject({ method: 'GET', url: '/api/v1/models', headers: { authorization: `Bearer ${token}` } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/models',
+      headers: { authorization: `Bearer ${token}` }
+    });
     assert.equal(res.statusCode, 200);
   });
 
@@ -58,9 +71,14 @@ describe('cli token', () => {
     assert.equal(missing.stdout, '');
     const role = await cli(['--org', 'o', '--user', 'u', '--role', 'root'], env());
     assert.match(role.stderr, /--role must be one of rep, manager, admin, integration/);
-    const ttl = await cli(['--org', 'o', '--user', 'u', '--role', 'rep', '--ttl', 'forever'], env());
+    const ttl = await cli(
+      ['--org', 'o', '--user', 'u', '--role', 'rep', '--ttl', 'forever'],
+      env()
+    );
     assert.match(ttl.stderr, /invalid ttl "forever"/);
-    const secret = await cli(['--org', 'o', '--user', 'u', '--role', 'rep'], { DI_JWT_SECRET: 'short' });
+    const secret = await cli(['--org', 'o', '--user', 'u', '--role', 'rep'], {
+      DI_JWT_SECRET: 'short'
+    });
     assert.equal(secret.code, 2);
     assert.match(secret.stderr, /DI_JWT_SECRET must be set/);
   });

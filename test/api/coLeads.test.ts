@@ -32,14 +32,22 @@ describe('co-leads: list, approve, reject', () => {
   });
   after(() => t.close());
 
-  const post = (url: string, token = manager) => t.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` } });
+  const post = (url: string, token = manager) =>
+    t.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` } });
   async function listAll(query: string, token = manager): Promise<CoLead[]> {
-    const res = await t.app.inject({ method: 'GET', url: `/api/v1/co-leads?limit=200&${query}`, headers: { authorization: `Bearer ${token}` } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/co-leads?limit=200&${query}`,
+      headers: { authorization: `Bearer ${token}` }
+    });
     assert.equal(res.statusCode, 200, res.body);
     return (res.json() as { items: CoLead[] }).items;
   }
   async function outboxRows() {
-    return t.database.db.select().from(writebackOutbox).where(eq(writebackOutbox.orgId, alpha.orgId));
+    return t.database.db
+      .select()
+      .from(writebackOutbox)
+      .where(eq(writebackOutbox.orgId, alpha.orgId));
   }
   async function row(id: number) {
     const [r] = await t.database.db
@@ -57,7 +65,10 @@ describe('co-leads: list, approve, reject', () => {
     assert.ok(forRep.every((c) => c.dealOwnerId === alpha.reps[0]));
     assert.deepEqual(await listAll('', mgr2), []); // rep3's deals carry no proposals in the seed
     const forManager = await listAll('status=proposed');
-    assert.deepEqual(new Set(forManager.map((c) => c.dealOwnerId)), new Set([alpha.reps[0], alpha.reps[1]]));
+    assert.deepEqual(
+      new Set(forManager.map((c) => c.dealOwnerId)),
+      new Set([alpha.reps[0], alpha.reps[1]])
+    );
   });
 
   test('list pagination by cursor returns each suggestion once', async () => {
@@ -66,12 +77,19 @@ describe('co-leads: list, approve, reject', () => {
     let cursor: string | null = null;
     do {
       const url: string = `/api/v1/co-leads?limit=4${cursor ? `&cursor=${cursor}` : ''}`;
-      const res = await t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${manager}` } });
+      const res = await t.app.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: `Bearer ${manager}` }
+      });
       const page = res.json() as { items: CoLead[]; nextCursor: string | null };
       seen.push(...page.items.map((c) => c.id));
       cursor = page.nextCursor;
     } while (cursor);
-    assert.deepEqual(seen, everything.map((c) => c.id));
+    assert.deepEqual(
+      seen,
+      everything.map((c) => c.id)
+    );
   });
 
   test('approve: status, decided_by/at in Postgres, Co_Lead_Suggestion__c and OpportunityTeamMember outbox rows, a writeback flush queued', async () => {
@@ -90,7 +108,9 @@ describe('co-leads: list, approve, reject', () => {
     assert.equal(stored.decidedAt!.toISOString(), body.decidedAt);
 
     const outbox = await outboxRows();
-    const coLeadRow = outbox.find((r) => r.objectType === 'Co_Lead_Suggestion__c' && r.recordKey === target.externalId);
+    const coLeadRow = outbox.find(
+      (r) => r.objectType === 'Co_Lead_Suggestion__c' && r.recordKey === target.externalId
+    );
     assert.ok(coLeadRow, 'Co_Lead_Suggestion__c row');
     assert.equal(coLeadRow.status, 'pending');
     assert.deepEqual(coLeadRow.payload, {
@@ -101,7 +121,11 @@ describe('co-leads: list, approve, reject', () => {
     const teamRow = outbox.find((r) => r.objectType === 'OpportunityTeamMember');
     assert.ok(teamRow, 'OpportunityTeamMember row');
     assert.equal(teamRow.recordKey, `${target.dealId}:${target.suggestedRepId}`);
-    assert.deepEqual(teamRow.payload, { OpportunityId: target.dealId, UserId: target.suggestedRepId, TeamMemberRole: 'Co-Lead' });
+    assert.deepEqual(teamRow.payload, {
+      OpportunityId: target.dealId,
+      UserId: target.suggestedRepId,
+      TeamMemberRole: 'Co-Lead'
+    });
 
     const flushes = await t.queues.writeback.getJobs(['waiting', 'delayed', 'prioritized']);
     assert.ok(flushes.some((j) => j.name === 'flush' && j.data.orgId === alpha.orgId));
@@ -109,7 +133,9 @@ describe('co-leads: list, approve, reject', () => {
 
   test('reject: status rejected, a Co_Lead_Suggestion__c row, no team member row for it', async () => {
     const target = (await listAll('status=proposed')).find((c) => c.dealOwnerId === alpha.reps[1])!;
-    const teamBefore = (await outboxRows()).filter((r) => r.objectType === 'OpportunityTeamMember').length;
+    const teamBefore = (await outboxRows()).filter(
+      (r) => r.objectType === 'OpportunityTeamMember'
+    ).length;
     const res = await post(`/api/v1/co-leads/${target.id}/reject`);
     assert.equal(res.statusCode, 200, res.body);
     assert.equal((await row(target.id)).status, 'rejected');
@@ -136,7 +162,10 @@ describe('co-leads: list, approve, reject', () => {
   test('two managers deciding the same suggestion at once: exactly one wins, the other gets 409', async () => {
     const target = (await listAll('status=proposed'))[0]!;
     const admin = await t.token(alpha.orgId, alpha.admin, 'admin');
-    const results = await Promise.all([post(`/api/v1/co-leads/${target.id}/approve`), post(`/api/v1/co-leads/${target.id}/reject`, admin)]);
+    const results = await Promise.all([
+      post(`/api/v1/co-leads/${target.id}/approve`),
+      post(`/api/v1/co-leads/${target.id}/reject`, admin)
+    ]);
     assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 409]);
   });
 
@@ -158,7 +187,10 @@ describe('co-leads: list, approve, reject', () => {
     const sfManager = await t.token(alpha.orgId, '005000000000042AAA', 'admin');
     assert.equal((await post(`/api/v1/co-leads/${target.id}/approve`, sfManager)).statusCode, 200);
     const outbox = await outboxRows();
-    const payload = outbox.find((r) => r.recordKey === target.externalId)!.payload as Record<string, unknown>;
+    const payload = outbox.find((r) => r.recordKey === target.externalId)!.payload as Record<
+      string,
+      unknown
+    >;
     assert.equal(payload.Decided_By__c, '005000000000042AAA');
   });
 });

@@ -179,8 +179,12 @@ describe('platform: limits, errors, logs, metrics, docs, admin board', () => {
 describe('overload', () => {
   test('under pressure the app answers 503 with Retry-After and the error body', async () => {
     // A heap limit that is always exceeded: every request is shed before any handler runs.
-    const t = await startApiTest({ underPressure: { maxHeapUsedBytes: 1 } });
+    const t = await startApiTest({ underPressure: { maxHeapUsedBytes: 1, maxEventLoopDelayMs: 0 } });
     try {
+      // under-pressure reads the heap on its first sample (after 500 ms): wait for it.
+      for (let i = 0; i < 100 && t.app.memoryUsage().heapUsed === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       const res = await t.app.inject({ method: 'GET', url: '/api/v1/deals' });
       assert.equal(res.statusCode, 503);
       assert.equal(res.headers['retry-after'], '10');

@@ -229,6 +229,46 @@ describe('force-app defines what the backend relies on (salesforceFields.ts)', (
     assert.deepEqual(sent.sort(), documented.sort());
   });
 
+  test('the external credential signs the JWT the backend verifies', () => {
+    const credential = readMetadata(
+      sourcePath('externalCredentials', `${EXTERNAL_CREDENTIAL}.externalCredential-meta.xml`)
+    );
+    assert.equal(credential.authenticationProtocol, 'Jwt');
+    const parameters = list(credential.externalCredentialParameters);
+    const ofType = (type: string) => parameters.filter((p) => p.parameterType === type);
+    const certificate = text(ofType('SigningCertificate')[0]?.certificate);
+    assert.equal(certificate, 'Deal_Insights_Webhook');
+    const claims = Object.fromEntries(
+      ofType('JwtBodyClaim').map((p) => [text(p.parameterName), text(p.parameterValue)])
+    );
+    // webhooks.md: iss = the org id, aud = the backend's audience (default deal-insights).
+    const doc = readFileSync(projectPath('backend', 'docs', 'webhooks.md'), 'utf8');
+    assert.match(doc, /`iss` = the org id/);
+    assert.match(doc, /default\s+`deal-insights`/);
+    assert.equal(claims.aud, 'deal-insights');
+    const project = JSON.parse(readFileSync(projectPath('sfdx-project.json'), 'utf8')) as {
+      replacements: { filename: string; stringToReplace: string; replaceWithEnv: string }[];
+    };
+    const replaced = (env: string) =>
+      project.replacements.find((replacement) => replacement.replaceWithEnv === env);
+    assert.equal(claims.iss, replaced('DEAL_INSIGHTS_ORG_ID')?.stringToReplace);
+    assert.match(
+      replaced('DEAL_INSIGHTS_ORG_ID')?.filename ?? '',
+      /DealInsights\.externalCredential/
+    );
+    assert.equal(ofType('NamedPrincipal').length, 1);
+
+    const named = index.namedCredentials.get(NAMED_CREDENTIAL);
+    assert.equal(named?.namedCredentialType, 'SecuredEndpoint');
+    assert.equal(named?.generateAuthorizationHeader, 'true');
+    const url = list(named?.namedCredentialParameters).find((p) => p.parameterType === 'Url');
+    assert.equal(text(url?.parameterValue), replaced('DEAL_INSIGHTS_URL')?.stringToReplace);
+
+    const guide = readFileSync(projectPath('force-app', 'README.md'), 'utf8');
+    assert.ok(guide.includes(certificate), 'README tells admins which certificate to create');
+    assert.ok(guide.includes('--webhook-public-key'), 'README registers the public key');
+  });
+
   test('one API version everywhere: sfdx-project.json and every -meta.xml', () => {
     const project = JSON.parse(readFileSync(projectPath('sfdx-project.json'), 'utf8')) as {
       sourceApiVersion: string;
@@ -255,7 +295,10 @@ describe('metadata limits Salesforce enforces at deploy', () => {
   test('object permissions carry the permissions they depend on', () => {
     // Salesforce rejects a permission set that grants, say, Edit without Read, or Opportunity
     // access without Account read, or a detail object without its master.
-    const requires: Record<string, string> = { Opportunity: 'Account', Co_Lead_Suggestion__c: 'Opportunity' };
+    const requires: Record<string, string> = {
+      Opportunity: 'Account',
+      Co_Lead_Suggestion__c: 'Opportunity'
+    };
     for (const [name, permissionSet] of index.permissionSets) {
       const byObject = new Map(
         list(permissionSet.objectPermissions).map((entry) => [text(entry.object) ?? '', entry])
@@ -276,7 +319,11 @@ describe('metadata limits Salesforce enforces at deploy', () => {
         }
         const parent = requires[object];
         if (parent && on('allowRead')) {
-          assert.equal(byObject.get(parent)?.allowRead, 'true', `${where}: needs Read on ${parent}`);
+          assert.equal(
+            byObject.get(parent)?.allowRead,
+            'true',
+            `${where}: needs Read on ${parent}`
+          );
         }
       }
     }

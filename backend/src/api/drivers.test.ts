@@ -87,7 +87,10 @@ test('features without spread get no weight; amount is described by its sign', (
   assert.match(byName.amount!.summary, /less likely/);
   // sorted by weight
   const weights = report.drivers.map((d) => d.weight);
-  assert.deepEqual(weights, [...weights].sort((a, b) => b - a));
+  assert.deepEqual(
+    weights,
+    [...weights].sort((a, b) => b - a)
+  );
 });
 
 test('a model without reliable signal says so in the headline', () => {
@@ -100,8 +103,20 @@ test('a model without reliable signal says so in the headline', () => {
 
 test('a tree model: weight by how often it splits on a feature', () => {
   const trees = [
-    { feature: [1, -1, 6, -1, -1], threshold: [0, 0, 0, 0, 0], left: [1, -1, 3, -1, -1], right: [2, -1, 4, -1, -1], value: [0, 0.1, 0, -0.1, 0.2] },
-    { feature: [1, -1, -1], threshold: [0, 0, 0], left: [1, -1, -1], right: [2, -1, -1], value: [0, 0.1, -0.1] }
+    {
+      feature: [1, -1, 6, -1, -1],
+      threshold: [0, 0, 0, 0, 0],
+      left: [1, -1, 3, -1, -1],
+      right: [2, -1, 4, -1, -1],
+      value: [0, 0.1, 0, -0.1, 0.2]
+    },
+    {
+      feature: [1, -1, -1],
+      threshold: [0, 0, 0],
+      left: [1, -1, -1],
+      right: [2, -1, -1],
+      value: [0, 0.1, -0.1]
+    }
   ];
   const report = winRateDrivers(model({ kind: 'gbm', coefficients: [], trees }), 2);
   assert.equal(report.drivers[0]!.feature, 'industry');

@@ -49,7 +49,8 @@ function validationIssues(error: FastifyError): ValidationIssue[] {
   const where = error.validationContext ?? 'request';
   return (error.validation ?? []).map((v) => {
     // Missing and unknown properties are reported on their parent; name the property itself.
-    const params = v.params as { missingProperty?: string; additionalProperty?: string } | undefined;
+    const params = v.params as
+      { missingProperty?: string; additionalProperty?: string } | undefined;
     if (params?.additionalProperty) {
       return {
         path: `${where}${v.instancePath}/${params.additionalProperty}`,

@@ -35,7 +35,7 @@ export interface ApiPluginOptions {
   queues: Record<string, Queue>;
   /** Per-user request budget (key org:sub). Default 600 requests per minute. */
   rateLimit?: { max: number; timeWindowMs: number };
-  /** Overload thresholds for @fastify/under-pressure (503 beyond them). */
+  /** Overload thresholds for @fastify/under-pressure (503 beyond them); 0 turns a check off. */
   underPressure?: {
     maxEventLoopDelayMs?: number;
     maxEventLoopUtilization?: number;

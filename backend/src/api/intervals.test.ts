@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newcombeDifference, wilson } from './intervals.ts';
 
-const close = (a: number, b: number, tol = 1e-4) => assert.ok(Math.abs(a - b) < tol, `${a} vs ${b}`);
+const close = (a: number, b: number, tol = 1e-4) =>
+  assert.ok(Math.abs(a - b) < tol, `${a} vs ${b}`);
 
 test('Wilson interval matches Newcombe (1998) worked examples', () => {
   // Newcombe, Stat Med 17:857-872, Table II: 81/263 -> 0.2553 to 0.3662; 15/148 -> 0.0624 to 0.1605.

@@ -8,7 +8,12 @@ import type { FastifyInstance } from 'fastify';
 const addFormats = formatsPlugin as unknown as (ajv: Ajv) => Ajv;
 
 export function strictRequestValidation(scope: FastifyInstance): void {
-  const ajv = new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: false });
+  const ajv = new Ajv({
+    coerceTypes: 'array',
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false
+  });
   addFormats(ajv);
   scope.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 }

@@ -2,7 +2,9 @@
 import { openDatabase, type Database } from '../db/client.ts';
 import { runMigrations } from '../db/migrate.ts';
 
-export async function openMigratedDatabase(env: NodeJS.ProcessEnv = process.env): Promise<Database> {
+export async function openMigratedDatabase(
+  env: NodeJS.ProcessEnv = process.env
+): Promise<Database> {
   const url = env.DATABASE_URL;
   if (!url) {
     throw new Error(

@@ -51,7 +51,10 @@ test('generate writes N canonical deals and the true probability of each', async
 
   // Seeded: the same options give the same files.
   const again = await tempDir();
-  assert.equal(await run(['--deals', '500', '--seed', '4', '--open-fraction', '0.2', '--out', again]), 0);
+  assert.equal(
+    await run(['--deals', '500', '--seed', '4', '--open-fraction', '0.2', '--out', again]),
+    0
+  );
   assert.equal(await readFile(join(again, 'deals.csv'), 'utf8'), deals.join('\n') + '\n');
 });
 

@@ -20,7 +20,8 @@ options:
   --start-date D       first created date, YYYY-MM-DD (default 2023-01-01)`;
 
 function wholeNumber(name: string, value: string): number {
-  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got "${value}"`);
+  if (!/^\d+$/.test(value))
+    throw new UsageError(`--${name} must be a whole number, got "${value}"`);
   return Number(value);
 }
 
@@ -60,7 +61,9 @@ export async function run(argv: string[]): Promise<number> {
       openFraction,
       ...(values['start-date'] ? { startDate: values['start-date'] } : {})
     });
-    console.error(`wrote ${deals} deals to ${files.deals} and their true probabilities to ${files.truth}`);
+    console.error(
+      `wrote ${deals} deals to ${files.deals} and their true probabilities to ${files.truth}`
+    );
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {

@@ -75,7 +75,10 @@ describe('train and score commands', () => {
     assert.equal(code, 0);
     const text = await readFile(file, 'utf8');
     assert.equal(text.split('\n')[0], CSV_HEADER);
-    assert.equal(CSV_HEADER, 'deal_id,win_probability,risk_band,rsfs,rsfs_band,confidence,top_factors');
+    assert.equal(
+      CSV_HEADER,
+      'deal_id,win_probability,risk_band,rsfs,rsfs_band,confidence,top_factors'
+    );
     const rows = parse(text, { columns: true }) as Record<string, string>[];
     assert.equal(rows.length, open);
     const factor = /^.+ \([+-]\d+\.\d{2}\)$/;

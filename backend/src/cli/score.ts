@@ -9,7 +9,7 @@ import { openMigratedDatabase } from './database.ts';
 import { lineWriter } from './output.ts';
 
 /** The org the CLI uses when --org is not given (CSV-only use without Salesforce). */
-export const DEFAULT_ORG_ID = 'local';
+export const DEFAULT_ORG_ID = 'demo';
 
 export const usage = `usage: npm run cli -- score [--org ID] [--open-only] [--format csv|json] [--out FILE]
 
@@ -106,7 +106,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const progress = process.stderr.isTTY
       ? (done: number, total: number) =>
-          process.stderr.write(`\rscoring ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}`)
+          process.stderr.write(
+            `\rscoring ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')}`
+          )
       : undefined;
     const summary = await rescoreOrg(database, orgId, {
       openOnly,

@@ -52,7 +52,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     problems.push(`--ttl: ${(err as Error).message}`);
   }
   const secret = env.DI_JWT_SECRET;
-  if (!secret || secret.length < 32) problems.push('DI_JWT_SECRET must be set (at least 32 characters)');
+  if (!secret || secret.length < 32)
+    problems.push('DI_JWT_SECRET must be set (at least 32 characters)');
   if (problems.length > 0) {
     console.error(`error: ${problems.join('; ')}\n\n${usage}`);
     return 2;
@@ -68,6 +69,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     ttl
   );
   console.log(token);
-  console.error(`token for ${values.user} (${values.role}) in org ${values.org}, valid ${values.ttl}`);
+  console.error(
+    `token for ${values.user} (${values.role}) in org ${values.org}, valid ${values.ttl}`
+  );
   return 0;
 }

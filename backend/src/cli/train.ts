@@ -62,7 +62,11 @@ export function formatTraining(r: TrainOrgResult): string {
     );
     const rows: [string, string, string][] = [
       ['metric', 'model', 'base rate'],
-      ['AUC (95% interval)', `${fixed(m.auc, 3)} (${fixed(m.aucLow, 3)}-${fixed(m.aucHigh, 3)})`, '0.500'],
+      [
+        'AUC (95% interval)',
+        `${fixed(m.auc, 3)} (${fixed(m.aucLow, 3)}-${fixed(m.aucHigh, 3)})`,
+        '0.500'
+      ],
       ['Brier score', fixed(m.brier, 4), fixed(m.brierBaseline, 4)],
       ['Log loss', fixed(m.logLoss, 4), fixed(m.logLossBaseline, 4)],
       ['Calibration error (ECE)', fixed(m.ece, 4), fixed(m.eceBaseline, 4)]
@@ -86,6 +90,7 @@ export function formatTraining(r: TrainOrgResult): string {
   }
   lines.push('');
   lines.push(`Verdict: ${verdictInWords(r.verdict)}`);
-  if (r.summary) lines.push(r.summary);
+  // The trainer's own words say why, when the answer is not simply "signal".
+  if (r.summary && r.verdict !== 'signal') lines.push(r.summary);
   return lines.join('\n');
 }

@@ -231,7 +231,10 @@ describe('syncOrg (watermark in Postgres)', () => {
   });
 
   async function storePage(page: SyncPage): Promise<void> {
-    for (const deal of page.deals) await upsertDealSnapshot(db, setup.org.orgId, deal);
+    for (let i = 0; i < page.deals.length; i += 25) {
+      const chunk = page.deals.slice(i, i + 25);
+      await Promise.all(chunk.map((deal) => upsertDealSnapshot(db, setup.org.orgId, deal)));
+    }
     for (const d of page.deleted)
       await markDealDeleted(db, setup.org.orgId, d.externalId, d.sourceModstamp);
   }

@@ -54,7 +54,11 @@ export function parseDate(value: string, format: DateFormat): DateParse {
     return { ok: false, reason: `"${value}" has a year outside ${MIN_YEAR}..${MAX_YEAR}` };
   }
   const dayNumber = Date.UTC(year, month - 1, day) / MS_PER_DAY;
-  return { ok: true, day: dayNumber, iso: isoFromDay(dayNumber) };
+  const iso =
+    format === 'YYYY-MM-DD'
+      ? value
+      : `${year}-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}`;
+  return { ok: true, day: dayNumber, iso };
 }
 
 /** YYYY-MM-DD for a day number. */

@@ -27,29 +27,25 @@ const SCHEDULER_JOB_OPTIONS = {
   removeOnFail: { count: 500 }
 };
 
+export const SCHEDULER_IDS = ['sweep', 'sync-all', 'rescore-all', 'retrain-all'] as const;
+export type SchedulerId = (typeof SCHEDULER_IDS)[number];
+
 export async function upsertSchedulers(
   maintenance: Queue,
-  opts: Partial<ScheduleOptions> = {}
+  opts: Partial<ScheduleOptions> & { only?: SchedulerId[] } = {}
 ): Promise<void> {
   const s = { ...DEFAULT_SCHEDULES, ...opts };
-  await maintenance.upsertJobScheduler(
-    'sweep',
-    { every: s.sweepEveryMs },
-    { name: 'sweep', data: {}, opts: SCHEDULER_JOB_OPTIONS }
-  );
-  await maintenance.upsertJobScheduler(
-    'sync-all',
-    { every: s.syncEveryMs },
-    { name: 'sync-all', data: {}, opts: SCHEDULER_JOB_OPTIONS }
-  );
-  await maintenance.upsertJobScheduler(
-    'rescore-all',
-    { pattern: s.rescoreCron, tz: 'UTC' },
-    { name: 'rescore-all', data: {}, opts: SCHEDULER_JOB_OPTIONS }
-  );
-  await maintenance.upsertJobScheduler(
-    'retrain-all',
-    { pattern: s.retrainCron, tz: 'UTC' },
-    { name: 'retrain-all', data: {}, opts: SCHEDULER_JOB_OPTIONS }
-  );
+  const repeat: Record<SchedulerId, { every: number } | { pattern: string; tz: string }> = {
+    sweep: { every: s.sweepEveryMs },
+    'sync-all': { every: s.syncEveryMs },
+    'rescore-all': { pattern: s.rescoreCron, tz: 'UTC' },
+    'retrain-all': { pattern: s.retrainCron, tz: 'UTC' }
+  };
+  for (const id of opts.only ?? SCHEDULER_IDS) {
+    await maintenance.upsertJobScheduler(id, repeat[id], {
+      name: id,
+      data: {},
+      opts: SCHEDULER_JOB_OPTIONS
+    });
+  }
 }

@@ -147,9 +147,11 @@ export function rsfsEncodingTables(t: RsfsTable): EncodingTables {
   };
 }
 
+const priorResults = new WeakMap<RsfsTable, Map<string, RsfsResult>>();
+
 /**
  * The RSFS of a (rep, segment) pair: from the table, or for a pair with no closed deals, the
- * prior (n = 0) banded against the segment's reps.
+ * prior (n = 0) banded against the segment's reps (computed once per table and pair).
  */
 export function lookupRsfs(
   t: RsfsTable,
@@ -159,6 +161,16 @@ export function lookupRsfs(
 ): RsfsResult {
   const found = t.results[segment]?.[rep];
   if (found) return found;
+  let cache = priorResults.get(t);
+  if (!cache) priorResults.set(t, (cache = new Map()));
+  const key = `${rep}\u0001${segment}`;
+  let result = cache.get(key);
+  if (!result) cache.set(key, (result = priorRsfs(t, enc, rep, segment)));
+  return result;
+}
+
+/** A pair never seen closed: the prior itself, n = 0, banded against the segment's reps. */
+function priorRsfs(t: RsfsTable, enc: CompiledEncoder, rep: string, segment: string): RsfsResult {
   const prior = priorOf(enc, rep, segment);
   const { low, high } = rsfsInterval(0, 0, t.strength.fit, prior);
   return {

@@ -54,6 +54,7 @@ interface CompiledModel {
   confidence: 'normal' | 'low';
 }
 
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const compiledModels = new WeakMap<TrainedModel, CompiledModel>();
 const rulesFromRsfs = new WeakMap<RsfsTable, TrainedModel>();
 const rsfsEncoders = new WeakMap<RsfsTable, CompiledEncoder>();
@@ -222,7 +223,7 @@ export function scoreDealsWithState(
   ctx: ScoringContext,
   deals: Deal[]
 ): { results: ScoreResult[]; coLeadState: CoLeadState } {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(ctx.now)) {
+  if (!DATE.test(ctx.now)) {
     throw new Error(`ctx.now must be a YYYY-MM-DD date, got "${ctx.now}"`);
   }
   const cm = compile(model ?? rulesModelFromRsfs(ctx.rsfs));
@@ -235,9 +236,12 @@ export function scoreDealsWithState(
   const modelVersion = ctx.modelVersion ?? null;
   const today = dayNumber(ctx.now);
   const days = new Map<string, number>();
-  const dayOf = (date: string): number => {
+  const dayOf = (date: string, dealId: string): number => {
     let d = days.get(date);
-    if (d === undefined) days.set(date, (d = dayNumber(date)));
+    if (d === undefined) {
+      if (!DATE.test(date)) throw new Error(`deal ${dealId}: date "${date}" is not YYYY-MM-DD`);
+      days.set(date, (d = dayNumber(date)));
+    }
     return d;
   };
   const values: EncodedValue[] = new Array(CATEGORICAL_FIELDS.length);
@@ -288,8 +292,8 @@ export function scoreDealsWithState(
     }
     const probability = sigmoid(z);
 
-    const end = deal.closedDate === null ? today : dayOf(deal.closedDate);
-    const age = Math.max(0, end - dayOf(deal.createdDate));
+    const end = deal.closedDate === null ? today : dayOf(deal.closedDate, deal.id);
+    const age = Math.max(0, end - dayOf(deal.createdDate, deal.id));
 
     const rsfsSegment = categoryOf(deal, table.segmentField);
     const rsfs: RsfsResult = lookupRsfs(table, tableEncoder, deal.ownerId, rsfsSegment);

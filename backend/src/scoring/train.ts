@@ -44,6 +44,8 @@ import {
 
 const ALL_FAMILIES: ModelFamily[] = ['main_effects', 'interactions', 'gbm'];
 const GBM_MAX_ROWS = 150_000;
+/** Log-loss margin (about 0.15% of a typical log loss) a richer family must win by. */
+export const FAMILY_MARGIN = 0.001;
 /** Prior strength range for the rules model: few deals make the EB estimate unstable. */
 const RULES_MIN_STRENGTH = 10;
 const RULES_MAX_STRENGTH = 100;
@@ -329,10 +331,11 @@ export function trainModel(closed: Deal[], opts: TrainOptions = {}): TrainOutcom
     };
     return { family, columns, fit, platt, validation };
   });
-  // Lowest validation log loss; a richer family must win by more than 1e-4 to be preferred.
+  // Lowest validation log loss; a family listed later (richer) must win by more than
+  // FAMILY_MARGIN to be preferred, so chance differences keep the simpler, clearer model.
   let best = fitted[0] as (typeof fitted)[number];
   for (const c of fitted.slice(1))
-    if (c.validation.logLoss < best.validation.logLoss - 1e-4) best = c;
+    if (c.validation.logLoss < best.validation.logLoss - FAMILY_MARGIN) best = c;
   const candidates: CandidateMetrics[] = fitted.map((c) => ({
     family: c.family,
     validation: c.validation,

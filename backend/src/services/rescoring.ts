@@ -63,7 +63,9 @@ function changedOnly(rows: ScoringDealRow[], results: ScoreResult[]): Pending[] 
     const row = rows[i] as ScoringDealRow;
     const result = results[i] as ScoreResult;
     if (result.dealId !== row.deal.id) {
-      throw new Error(`scoring returned results out of order at ${i}: ${result.dealId} for ${row.deal.id}`);
+      throw new Error(
+        `scoring returned results out of order at ${i}: ${result.dealId} for ${row.deal.id}`
+      );
     }
     const hash = resultHash(result);
     if (hash !== row.latestScoreHash) pending.push({ row, result, hash });
@@ -106,7 +108,9 @@ async function writePending(
   for (const w of written) byDeal.set(w.dealId, w);
   const moved = pending.filter((p) => byDeal.has(p.row.id));
   // Deals with candidates now, or that may have had proposed ones before (a stored version).
-  const coLeadDeals = moved.filter((p) => p.result.coLeads.length > 0 || p.row.latestScoreId !== null);
+  const coLeadDeals = moved.filter(
+    (p) => p.result.coLeads.length > 0 || p.row.latestScoreId !== null
+  );
   await replaceCoLeadSuggestions(
     tx,
     orgId,
@@ -183,14 +187,24 @@ export async function rescoreDeals(
       const rows = await readScoringDeals(tx, orgId, ids, { forUpdate: true });
       if (rows.length === 0) return [];
       const deals = rows.map((r) => r.deal);
-      const base = await loadCoLeadState(tx, orgId, rows.map((r) => r.id), { load: false });
+      const base = await loadCoLeadState(
+        tx,
+        orgId,
+        rows.map((r) => r.id),
+        { load: false }
+      );
       const ctx = (coLeadState: CoLeadState): ScoringContext => ({ ...loaded.ctx, coLeadState });
       let scored = scoreDealsWithState(loaded.model, ctx(base), deals);
       // Rep loads only matter when a primary co-lead is (re)chosen: read them then, for the
       // candidate reps only, and score again with them.
       const reps = candidateReps(scored.results);
       if (reps.length > 0) {
-        const withLoad = await loadCoLeadState(tx, orgId, rows.map((r) => r.id), { load: reps });
+        const withLoad = await loadCoLeadState(
+          tx,
+          orgId,
+          rows.map((r) => r.id),
+          { load: reps }
+        );
         scored = scoreDealsWithState(loaded.model, ctx(withLoad), deals);
       }
       const pending = changedOnly(rows, scored.results);
@@ -249,7 +263,11 @@ async function scoreInSlices(
       const rep = assigned[d.id];
       if (rep !== undefined) mine[d.id] = rep;
     }
-    const out = scoreDealsWithState(model, { ...ctx, coLeadState: { load, cursor, assigned: mine } }, slice);
+    const out = scoreDealsWithState(
+      model,
+      { ...ctx, coLeadState: { load, cursor, assigned: mine } },
+      slice
+    );
     for (const p of changedOnly(rows, out.results)) pending.push(p);
     load = out.coLeadState.load;
     cursor = out.coLeadState.cursor;
@@ -294,7 +312,10 @@ export async function rescoreOrg(
   for (;;) {
     const rows = await next;
     if (rows.length === 0) break;
-    next = rows.length < limit ? Promise.resolve([]) : read((rows[rows.length - 1] as ScoringDealRow).id);
+    next =
+      rows.length < limit
+        ? Promise.resolve([])
+        : read((rows[rows.length - 1] as ScoringDealRow).id);
     const coLeadState = { load, cursor: coLeadCursor, assigned: {} };
     const out = await scoreInSlices(loaded.model, { ...loaded.ctx, coLeadState }, rows, assigned);
     load = out.load;

@@ -23,7 +23,9 @@ import {
 const ORG = 'org_services_test';
 
 async function countVersions(db: TestDatabase): Promise<number> {
-  const rows = await db.sql<{ n: string }[]>`SELECT count(*) AS n FROM score_versions WHERE org_id = ${ORG}`;
+  const rows = await db.sql<
+    { n: string }[]
+  >`SELECT count(*) AS n FROM score_versions WHERE org_id = ${ORG}`;
   return Number(rows[0]?.n);
 }
 
@@ -135,7 +137,10 @@ describe('scoring services', () => {
     assert.equal(old?.id, v1.id, 'version 1 is the same row');
     assert.equal(old?.probability, v1.probability, 'and was never overwritten');
     assert.equal(old?.resultHash, v1.resultHash);
-    assert.equal((await getDealByExternalId(db, ORG, stored.externalId))?.latestScoreId, c.scoreVersionId);
+    assert.equal(
+      (await getDealByExternalId(db, ORG, stored.externalId))?.latestScoreId,
+      c.scoreVersionId
+    );
 
     // Same state again: nothing.
     assert.deepEqual(await rescoreDeals(db, ORG, [dealId], { now: later }), []);
@@ -160,7 +165,10 @@ describe('scoring services', () => {
     assert.equal(new Set(received.map((c) => c.dealId)).size, received.length);
 
     const again = await rescoreOrg(db, ORG, { openOnly: true, now });
-    assert.deepEqual({ scored: again.scored, changed: again.changed }, { scored: openIds.length, changed: 0 });
+    assert.deepEqual(
+      { scored: again.scored, changed: again.changed },
+      { scored: openIds.length, changed: 0 }
+    );
     const latest = await db.sql<{ n: string }[]>`
       SELECT count(*) AS n FROM deals WHERE org_id = ${ORG} AND outcome IS NULL AND latest_score_id IS NOT NULL`;
     assert.equal(Number(latest[0]?.n), openIds.length);
@@ -204,7 +212,10 @@ describe('scoring services', () => {
     assert.equal(c.result.coLeads.length, 0);
     const after = new Map(c.coLeads.map((s) => [s.externalId, s.status]));
     for (const s of suggestions) {
-      assert.equal(after.get(s.externalId), s.externalId === approved.externalId ? 'approved' : 'expired');
+      assert.equal(
+        after.get(s.externalId),
+        s.externalId === approved.externalId ? 'approved' : 'expired'
+      );
     }
     // Nothing is duplicated.
     assert.equal(c.coLeads.length, suggestions.length);
@@ -212,6 +223,8 @@ describe('scoring services', () => {
 });
 
 async function dealExternal(db: TestDatabase, dealId: number): Promise<string | undefined> {
-  const rows = await db.sql<{ external_id: string }[]>`SELECT external_id FROM deals WHERE id = ${dealId}`;
+  const rows = await db.sql<
+    { external_id: string }[]
+  >`SELECT external_id FROM deals WHERE id = ${dealId}`;
   return rows[0]?.external_id;
 }

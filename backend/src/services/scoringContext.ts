@@ -85,7 +85,8 @@ async function build(
   key: string
 ): Promise<Cached> {
   const settings = scoringSettingsFrom(rawSettings, orgId);
-  const stored = modelVersionId === null ? null : await getModelVersion(database.sql, orgId, modelVersionId);
+  const stored =
+    modelVersionId === null ? null : await getModelVersion(database.sql, orgId, modelVersionId);
   // A stored table computed for another segment field (settings changed since) is not used.
   const storedRsfs =
     stored?.rsfsTable && stored.rsfsTable.segmentField === settings.segmentField

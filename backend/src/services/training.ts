@@ -37,9 +37,14 @@ export async function trainOrg(
   const clock = resolveNow(opts.now);
   const orgRows = await database.sql<{ settings: unknown }[]>`
     SELECT settings FROM orgs WHERE id = ${orgId}`;
-  if (!orgRows[0]) throw new UnknownOrgError(`unknown org "${orgId}": register it or import deals first`);
+  if (!orgRows[0])
+    throw new UnknownOrgError(`unknown org "${orgId}": register it or import deals first`);
   const settings = scoringSettingsFrom(orgRows[0].settings, orgId);
-  const closed = await loadClosedDeals(database, orgId, opts.now ? { closedThrough: clock.date } : {});
+  const closed = await loadClosedDeals(
+    database,
+    orgId,
+    opts.now ? { closedThrough: clock.date } : {}
+  );
   const outcome = trainModel(closed, { settings });
   const rsfs = computeRsfsTable(closed, settings);
   const metrics: StoredModelMetrics = {

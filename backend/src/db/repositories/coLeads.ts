@@ -269,7 +269,11 @@ export async function loadCoLeadState(
 }
 
 /** Persists the round-robin cursor (no write when it did not move). */
-export async function saveCoLeadCursor(sql: Queryable, orgId: string, cursor: number): Promise<void> {
+export async function saveCoLeadCursor(
+  sql: Queryable,
+  orgId: string,
+  cursor: number
+): Promise<void> {
   await sql`
     INSERT INTO co_lead_state (org_id, cursor) VALUES (${orgId}, ${cursor})
     ON CONFLICT (org_id) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()

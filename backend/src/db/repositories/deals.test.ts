@@ -47,7 +47,10 @@ describe('deals repository', () => {
   after(() => db.drop());
 
   test('a new snapshot is inserted and reported as changed', async () => {
-    const r = await upsertDealSnapshot(db, ORG, { ...deal(), sourceModstamp: t('2024-03-01T10:00:00Z') });
+    const r = await upsertDealSnapshot(db, ORG, {
+      ...deal(),
+      sourceModstamp: t('2024-03-01T10:00:00Z')
+    });
     assert.deepEqual({ changed: r.changed, stale: r.stale }, { changed: true, stale: false });
     const stored = await getDealByExternalId(db, ORG, '006000000000001');
     assert.equal(stored?.id, r.dealId);
@@ -61,7 +64,10 @@ describe('deals repository', () => {
       ...deal({ amount: 15_000, stage: 'Negotiation' }),
       sourceModstamp: t('2024-03-03T10:00:00Z')
     });
-    assert.deepEqual({ changed: newer.changed, stale: newer.stale }, { changed: true, stale: false });
+    assert.deepEqual(
+      { changed: newer.changed, stale: newer.stale },
+      { changed: true, stale: false }
+    );
 
     // Delivered late: modstamp between the first and the newest event.
     const older = await upsertDealSnapshot(db, ORG, {
@@ -93,7 +99,10 @@ describe('deals repository', () => {
   });
 
   test('the same external id in another org is another deal', async () => {
-    const r = await upsertDealSnapshot(db, OTHER_ORG, { ...deal(), sourceModstamp: t('2024-01-01T00:00:00Z') });
+    const r = await upsertDealSnapshot(db, OTHER_ORG, {
+      ...deal(),
+      sourceModstamp: t('2024-01-01T00:00:00Z')
+    });
     assert.equal(r.changed, true);
     const mine = await getDealByExternalId(db, ORG, '006000000000001');
     const theirs = await getDealByExternalId(db, OTHER_ORG, '006000000000001');
@@ -113,12 +122,18 @@ describe('deals repository', () => {
     assert.ok(stored?.deletedAt instanceof Date);
 
     // An older change arriving after the delete does not bring it back.
-    const late = await upsertDealSnapshot(db, ORG, { ...deal(), sourceModstamp: t('2024-03-04T12:00:00Z') });
+    const late = await upsertDealSnapshot(db, ORG, {
+      ...deal(),
+      sourceModstamp: t('2024-03-04T12:00:00Z')
+    });
     assert.equal(late.stale, true);
     assert.ok((await getDealByExternalId(db, ORG, '006000000000001'))?.deletedAt instanceof Date);
 
     // A newer change (undelete in Salesforce) does.
-    const back = await upsertDealSnapshot(db, ORG, { ...deal(), sourceModstamp: t('2024-03-06T00:00:00Z') });
+    const back = await upsertDealSnapshot(db, ORG, {
+      ...deal(),
+      sourceModstamp: t('2024-03-06T00:00:00Z')
+    });
     assert.equal(back.changed, true);
     assert.equal((await getDealByExternalId(db, ORG, '006000000000001'))?.deletedAt, null);
   });
@@ -130,7 +145,10 @@ describe('deals repository', () => {
 
   test('a bad snapshot is rejected with the field named', async () => {
     await assert.rejects(
-      upsertDealSnapshot(db, ORG, { ...deal({ createdDate: '03/01/2024' }), sourceModstamp: new Date() }),
+      upsertDealSnapshot(db, ORG, {
+        ...deal({ createdDate: '03/01/2024' }),
+        sourceModstamp: new Date()
+      }),
       /createdDate must be YYYY-MM-DD/
     );
     await assert.rejects(
@@ -141,7 +159,12 @@ describe('deals repository', () => {
 
   test('bulk COPY loads deals, and closed ones load for training', async () => {
     const rows: CanonicalDeal[] = [
-      deal({ externalId: 'B1', outcome: 'Won', closedDate: '2024-02-01', name: 'tab\there "q" \\ new\nline' }),
+      deal({
+        externalId: 'B1',
+        outcome: 'Won',
+        closedDate: '2024-02-01',
+        name: 'tab\there "q" \\ new\nline'
+      }),
       deal({ externalId: 'B2', outcome: 'Lost', closedDate: '2024-02-03' }),
       deal({ externalId: 'B3' })
     ];
@@ -158,6 +181,9 @@ describe('deals repository', () => {
       ]
     );
     const through = await loadClosedDeals(db, OTHER_ORG, { closedThrough: '2024-02-02' });
-    assert.deepEqual(through.map((d) => d.id), ['B1']);
+    assert.deepEqual(
+      through.map((d) => d.id),
+      ['B1']
+    );
   });
 });

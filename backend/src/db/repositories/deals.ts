@@ -58,7 +58,8 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) out[k] = sortKeys((value as Record<string, unknown>)[k]);
+    for (const k of Object.keys(value).sort())
+      out[k] = sortKeys((value as Record<string, unknown>)[k]);
     return out;
   }
   return value;
@@ -103,13 +104,19 @@ export function validateCanonicalDeal(deal: CanonicalDeal): void {
   if (!deal.industry) throw new Error(`${where}: industry is required`);
   if (!Number.isFinite(deal.amount)) throw new Error(`${where}: amount must be a number`);
   if (!DATE_RE.test(deal.createdDate)) {
-    throw new Error(`${where}: createdDate must be YYYY-MM-DD, got ${JSON.stringify(deal.createdDate)}`);
+    throw new Error(
+      `${where}: createdDate must be YYYY-MM-DD, got ${JSON.stringify(deal.createdDate)}`
+    );
   }
   if (deal.closedDate !== null && !DATE_RE.test(deal.closedDate)) {
-    throw new Error(`${where}: closedDate must be YYYY-MM-DD or null, got ${JSON.stringify(deal.closedDate)}`);
+    throw new Error(
+      `${where}: closedDate must be YYYY-MM-DD or null, got ${JSON.stringify(deal.closedDate)}`
+    );
   }
   if (deal.outcome !== null && deal.outcome !== 'Won' && deal.outcome !== 'Lost') {
-    throw new Error(`${where}: outcome must be Won, Lost or null, got ${JSON.stringify(deal.outcome)}`);
+    throw new Error(
+      `${where}: outcome must be Won, Lost or null, got ${JSON.stringify(deal.outcome)}`
+    );
   }
 }
 
@@ -139,7 +146,14 @@ export async function upsertDealSnapshot(
   const hash = contentHash(deal);
   const sql = database.sql;
   // `old` and `up` see the same snapshot: old.content_hash is the value before this statement.
-  const rows = await sql<{ id: string | null; inserted: boolean | null; old_id: string | null; old_hash: string | null }[]>`
+  const rows = await sql<
+    {
+      id: string | null;
+      inserted: boolean | null;
+      old_id: string | null;
+      old_hash: string | null;
+    }[]
+  >`
     WITH old AS (
       SELECT id, content_hash FROM deals WHERE org_id = ${orgId} AND external_id = ${deal.externalId}
     ), up AS (
@@ -199,7 +213,9 @@ export async function markDealDeleted(
 ): Promise<DeleteResult> {
   const sql = database.sql;
   const stamp = modstamp.toISOString();
-  const rows = await sql<{ id: string | null; updated: string | null; was_deleted: boolean | null }[]>`
+  const rows = await sql<
+    { id: string | null; updated: string | null; was_deleted: boolean | null }[]
+  >`
     WITH old AS (
       SELECT id, deleted_at IS NOT NULL AS was_deleted FROM deals
       WHERE org_id = ${orgId} AND external_id = ${externalId}

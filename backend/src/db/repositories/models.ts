@@ -70,7 +70,10 @@ export interface ActiveModelKey {
  * The cheap check behind the scoring-context cache, one indexed query: the active version id,
  * the org settings and the co-lead cursor. null for an unknown org.
  */
-export async function getActiveModelKey(sql: Queryable, orgId: string): Promise<ActiveModelKey | null> {
+export async function getActiveModelKey(
+  sql: Queryable,
+  orgId: string
+): Promise<ActiveModelKey | null> {
   const rows = await sql<{ settings: unknown; id: number | null; cursor: number | null }[]>`
     SELECT o.settings, mv.id, cs.cursor FROM orgs o
     LEFT JOIN model_versions mv ON mv.org_id = o.id AND mv.active

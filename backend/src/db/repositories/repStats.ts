@@ -46,8 +46,10 @@ export async function replaceRepSegmentStats(
   return rep.length;
 }
 
-export interface RepSegmentStat
-  extends Pick<RsfsResult, 'repId' | 'segmentField' | 'segment' | 'wins' | 'n' | 'rsfs' | 'low' | 'high' | 'band'> {
+export interface RepSegmentStat extends Pick<
+  RsfsResult,
+  'repId' | 'segmentField' | 'segment' | 'wins' | 'n' | 'rsfs' | 'low' | 'high' | 'band'
+> {
   rawRate: number;
   computedAt: Date;
 }

@@ -11,7 +11,6 @@ import type {
   ScoreResult
 } from '../../scoring/types.ts';
 
-
 /** One score to store for one deal. */
 export interface NewScoreVersion {
   dealId: number;
@@ -40,7 +39,8 @@ function copyText(value: string): string {
     : value;
 }
 
-const num = (x: number | null | undefined): string => (x === null || x === undefined ? '\\N' : String(x));
+const num = (x: number | null | undefined): string =>
+  x === null || x === undefined ? '\\N' : String(x);
 
 /**
  * Stores score versions and moves each deal's pointer to its new version. A deal whose

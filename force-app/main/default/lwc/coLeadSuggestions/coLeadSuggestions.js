@@ -66,6 +66,17 @@ const DECISIONS = {
   Rejected: { title: REJECTED_TITLE, message: REJECTED_MESSAGE }
 };
 
+/** "52% win rate in HealthTech / India (41 closed deals)", or the segment alone. */
+function statsText(record) {
+  const winRate = getFieldValue(record, WIN_RATE);
+  const segment = getFieldValue(record, SEGMENT);
+  if (winRate == null) {
+    return segment;
+  }
+  const sampleSize = formatNumber(getFieldValue(record, SAMPLE_SIZE) ?? 0);
+  return formatLabel(STATS, formatPercent(winRate), segment, sampleSize);
+}
+
 export default class CoLeadSuggestions extends LightningElement {
   @api recordId;
 
@@ -123,19 +134,10 @@ export default class CoLeadSuggestions extends LightningElement {
       const repName = getFieldValue(record, REP_NAME) ?? UNKNOWN_REP;
       const status = getFieldValue(record, STATUS);
       const badge = STATUS_BADGES[status] ?? { label: status, className: '' };
-      const winRate = getFieldValue(record, WIN_RATE);
       return {
         id: record.id,
         repName,
-        statsText:
-          winRate == null
-            ? getFieldValue(record, SEGMENT)
-            : formatLabel(
-                STATS,
-                formatPercent(winRate),
-                getFieldValue(record, SEGMENT),
-                formatNumber(getFieldValue(record, SAMPLE_SIZE) ?? 0)
-              ),
+        statsText: statsText(record),
         reason: getFieldValue(record, REASON),
         statusLabel: badge.label,
         statusClass: `status ${badge.className}`,

@@ -1,0 +1,587 @@
+// The importer against a real Postgres: each test file gets its own migrated database.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
+import { HeaderError, importCsv, type ImportReport } from './importCsv.ts';
+
+const HEADER =
+  'deal_id,created_date,closed_date,sales_rep_id,industry,region,product_type,lead_source,deal_stage,deal_amount,sales_cycle_days,outcome';
+const SAMPLE = new URL('../../../../shared/data/skygeni_sales_data.csv', import.meta.url).pathname;
+
+let db: TestDatabase;
+let dir: string;
+let fileNo = 0;
+
+before(async () => {
+  db = await createTestDatabase('di_import');
+  dir = await mkdtemp(join(tmpdir(), 'di-import-'));
+});
+after(async () => {
+  await db?.drop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function csv(lines: string[], header = HEADER): Promise<string> {
+  const path = join(dir, `f${++fileNo}.csv`);
+  await writeFile(path, [header, ...lines].join('\n') + '\n');
+  return path;
+}
+
+function importFile(path: string, orgId: string, more: { batchSize?: number } = {}) {
+  return importCsv(db, { path, orgId, ...more });
+}
+
+async function deals(orgId: string) {
+  return db.sql<
+    {
+      external_id: string;
+      owner_id: string;
+      amount: number;
+      created_date: string;
+      closed_date: string | null;
+      sales_cycle_days: number | null;
+      outcome: string | null;
+      attributes: Record<string, string>;
+    }[]
+  >`SELECT external_id, owner_id, amount, created_date::text, closed_date::text, sales_cycle_days,
+           outcome, attributes
+      FROM deals WHERE org_id = ${orgId} ORDER BY external_id`;
+}
+
+async function stored(runId: number) {
+  return db.sql<
+    { row_number: number; field: string | null; reason: string; severity: string; raw: unknown }[]
+  >`SELECT row_number, field, reason, severity, raw FROM quarantined_rows
+     WHERE import_run_id = ${runId} ORDER BY row_number, id`;
+}
+
+function counts(r: ImportReport) {
+  const { rowsRead, inserted, updated, unchanged, quarantined, flagged } = r;
+  return { rowsRead, inserted, updated, unchanged, quarantined, flagged };
+}
+
+describe('CSV import', () => {
+  test('each validation rule quarantines its row with the row number, field and reason', async () => {
+    const path = await csv([
+      /* 1 */ 'A1,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won',
+      /* 2 */ 'A2,2023-01-05,2023-02-01,,SaaS,APAC,Core,Inbound,Closed,1000,27,Won',
+      /* 3 */ 'A3,2023-13-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won',
+      /* 4 */ 'A4,2023-02-30,2023-03-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,,Lost',
+      /* 5 */ 'A5,2023-03-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,,Won',
+      /* 6 */ 'A6,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,0,27,Won',
+      /* 7 */ 'A7,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,lots,27,Won',
+      /* 8 */ 'A8,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Closed Won',
+      /* 9 */ 'A9,2023-01-05,2023-02-01,rep_2,SaaS,APAC,Core,Inbound,Closed,1000,40,Lost',
+      /* 10 */ 'A10,2023-01-05,2023-02-01,rep_2,SaaS,APAC,Core,Inbound,Closed,-3,27',
+      /* 11 */ 'A11,2023-04-01,,rep_2,FinTech,EU,Pro,Referral,Proposal,5000,,'
+    ]);
+    const report = await importFile(path, 'rules');
+    assert.equal(report.status, 'completed');
+    assert.deepEqual(counts(report), {
+      rowsRead: 11,
+      inserted: 3,
+      updated: 0,
+      unchanged: 0,
+      quarantined: 8,
+      flagged: 1
+    });
+    const problems = (await stored(report.runId)).map(({ row_number, field, reason, severity }) => [
+      row_number,
+      field,
+      severity,
+      reason
+    ]);
+    assert.deepEqual(problems, [
+      [2, 'sales_rep_id', 'error', 'sales_rep_id is empty (required)'],
+      [3, 'created_date', 'error', 'created_date "2023-13-05" has no month 13 (format YYYY-MM-DD)'],
+      [
+        4,
+        'created_date',
+        'error',
+        'created_date "2023-02-30" is not a real calendar date (format YYYY-MM-DD)'
+      ],
+      [5, 'closed_date', 'error', 'closed_date 2023-02-01 is before created_date 2023-03-05'],
+      [6, 'deal_amount', 'error', 'deal_amount 0 must be greater than 0'],
+      [
+        7,
+        'deal_amount',
+        'error',
+        'deal_amount "lots" is not a number (use a plain number like 1234.5)'
+      ],
+      [
+        8,
+        'outcome',
+        'error',
+        'outcome "Closed Won" is not Won, Lost or empty (an open deal); map other values with "values" in a mapping file'
+      ],
+      [
+        9,
+        'sales_cycle_days',
+        'warning',
+        'sales_cycle_days is 40 but closed_date - created_date is 27 days; trusted the dates: stored 27'
+      ],
+      [
+        10,
+        null,
+        'error',
+        'row has 11 field(s) but the header has 12: columns would not line up (check quoting and delimiters)'
+      ]
+    ]);
+    const raw = (await stored(report.runId)).find((p) => p.row_number === 7)?.raw;
+    assert.deepEqual(raw, {
+      deal_id: 'A7',
+      created_date: '2023-01-05',
+      closed_date: '2023-02-01',
+      sales_rep_id: 'rep_1',
+      industry: 'SaaS',
+      region: 'APAC',
+      product_type: 'Core',
+      lead_source: 'Inbound',
+      deal_stage: 'Closed',
+      deal_amount: 'lots',
+      sales_cycle_days: '27',
+      outcome: 'Won'
+    });
+
+    const rows = await deals('rules');
+    assert.deepEqual(
+      rows.map((d) => [d.external_id, d.outcome, d.closed_date, d.sales_cycle_days]),
+      [
+        ['A1', 'Won', '2023-02-01', 27],
+        ['A11', null, null, null],
+        ['A9', 'Lost', '2023-02-01', 27]
+      ],
+      'the flagged row is imported with the value computed from the dates'
+    );
+    const [run] = await db.sql`SELECT * FROM import_runs WHERE id = ${report.runId}`;
+    assert.equal(run?.status, 'completed');
+    assert.equal(run?.quarantined, 8);
+    assert.equal(run?.flagged, 1);
+    assert.equal(run?.rows_read, 11);
+    assert.match(String(run?.file_sha256), /^[0-9a-f]{64}$/);
+  });
+
+  test('the report returns the problems in row order with their total', async () => {
+    const path = await csv([
+      'B1,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,0,27,Maybe',
+      'B2,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won'
+    ]);
+    const report = await importFile(path, 'report');
+    assert.equal(report.problemCount, 2);
+    assert.deepEqual(
+      report.problems.map((p) => [p.rowNumber, p.field]),
+      [
+        [1, 'outcome'],
+        [1, 'deal_amount']
+      ]
+    );
+  });
+
+  test('a wrong header is an error before any row is read, and nothing is written', async () => {
+    const path = await csv(
+      ['C1,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won'],
+      HEADER.replace('deal_amount', 'amount').replace(',outcome', ',result')
+    );
+    await assert.rejects(importFile(path, 'header'), (err: unknown) => {
+      assert.ok(err instanceof HeaderError);
+      assert.match(err.message, /missing required column\(s\): deal_amount, outcome/);
+      assert.match(err.message, /"amount"/);
+      assert.match(err.message, /"result"/);
+      return true;
+    });
+    const [{ n }] = await db.sql`
+      SELECT (SELECT count(*) FROM deals WHERE org_id = 'header')
+           + (SELECT count(*) FROM import_runs WHERE org_id = 'header')
+           + (SELECT count(*) FROM orgs WHERE id = 'header') AS n`;
+    assert.equal(Number(n), 0);
+  });
+
+  test('a mapping renames columns, maps values and reads another date format', async () => {
+    const header =
+      'Opportunity ID,Created,Close Date,Owner,Industry,Region,Product,Source,Stage,Amount,Cycle,Result,Manager,Campaign';
+    const path = await csv(
+      [
+        'OPP-1,01/05/2023,02/01/2023,rep_7,SaaS,APAC,Core,Inbound,Closed,1200.50,27,Closed Won,mgr_1,Spring',
+        'OPP-2,03/10/2023,,rep_8,FinTech,EU,Pro,Partner,Proposal,800,,Open,,'
+      ],
+      header
+    );
+    const report = await importCsv(db, {
+      path,
+      orgId: 'mapped',
+      mapping: {
+        columns: {
+          'Opportunity ID': 'deal_id',
+          Created: 'created_date',
+          'Close Date': 'closed_date',
+          Owner: 'sales_rep_id',
+          Industry: 'industry',
+          Region: 'region',
+          Product: 'product_type',
+          Source: 'lead_source',
+          Stage: 'deal_stage',
+          Amount: 'deal_amount',
+          Cycle: 'sales_cycle_days',
+          Result: 'outcome',
+          Manager: 'manager_id'
+        },
+        values: { outcome: { 'Closed Won': 'Won', 'Closed Lost': 'Lost', Open: '' } },
+        dateFormat: 'MM/DD/YYYY'
+      }
+    });
+    assert.deepEqual(counts(report), {
+      rowsRead: 2,
+      inserted: 2,
+      updated: 0,
+      unchanged: 0,
+      quarantined: 0,
+      flagged: 0
+    });
+    const rows = await deals('mapped');
+    assert.deepEqual(
+      rows.map((d) => [d.external_id, d.created_date, d.closed_date, d.outcome, d.amount]),
+      [
+        ['OPP-1', '2023-01-05', '2023-02-01', 'Won', 1200.5],
+        ['OPP-2', '2023-03-10', null, null, 800]
+      ]
+    );
+    assert.deepEqual(rows[0]?.attributes, { Campaign: 'Spring' });
+    const users = await db.sql`
+      SELECT id, manager_id, role FROM users WHERE org_id = 'mapped' ORDER BY id`;
+    assert.deepEqual(
+      users.map((u) => [u.id, u.manager_id, u.role]),
+      [
+        ['mgr_1', null, 'manager'],
+        ['rep_7', 'mgr_1', 'rep'],
+        ['rep_8', null, 'rep']
+      ]
+    );
+  });
+
+  test('importing the same file again changes nothing', async () => {
+    const lines = Array.from({ length: 25 }, (_, i) => {
+      const n = i + 1;
+      return `E${n},2023-01-05,2023-02-${String(1 + (n % 27)).padStart(2, '0')},rep_${n % 4},SaaS,APAC,Core,Inbound,Closed,${1000 + n},0,${n % 3 ? 'Won' : 'Lost'}`;
+    });
+    const path = await csv(lines);
+    const first = await importFile(path, 'again', { batchSize: 7 });
+    assert.equal(first.inserted, 25);
+    assert.equal(first.flagged, 25, 'sales_cycle_days 0 disagrees with every row');
+    const before = await db.sql`
+      SELECT (SELECT count(*) FROM deals WHERE org_id = 'again')::int AS deals,
+             (SELECT count(*) FROM users WHERE org_id = 'again')::int AS users,
+             (SELECT max(updated_at) FROM deals WHERE org_id = 'again') AS touched`;
+
+    const second = await importFile(path, 'again', { batchSize: 7 });
+    assert.deepEqual(counts(second), {
+      rowsRead: 25,
+      inserted: 0,
+      updated: 0,
+      unchanged: 25,
+      quarantined: 0,
+      flagged: 25
+    });
+    const afterwards = await db.sql`
+      SELECT (SELECT count(*) FROM deals WHERE org_id = 'again')::int AS deals,
+             (SELECT count(*) FROM users WHERE org_id = 'again')::int AS users,
+             (SELECT max(updated_at) FROM deals WHERE org_id = 'again') AS touched`;
+    assert.deepEqual(afterwards, before);
+  });
+
+  test('a changed value updates only that deal', async () => {
+    const lines = [
+      'F1,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won',
+      'F2,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,2000,27,Lost',
+      'F3,2023-01-05,,rep_2,SaaS,APAC,Core,Inbound,Proposal,3000,,'
+    ];
+    await importFile(await csv(lines), 'changes');
+    const changed = [lines[0]!, lines[1]!.replace(',2000,', ',2500,'), lines[2]!];
+    changed.push('F4,2023-03-01,,rep_2,SaaS,APAC,Core,Inbound,Proposal,400,,');
+    const report = await importFile(await csv(changed), 'changes');
+    assert.deepEqual(counts(report), {
+      rowsRead: 4,
+      inserted: 1,
+      updated: 1,
+      unchanged: 2,
+      quarantined: 0,
+      flagged: 0
+    });
+    const rows = await deals('changes');
+    assert.deepEqual(
+      rows.map((d) => [d.external_id, d.amount]),
+      [
+        ['F1', 1000],
+        ['F2', 2500],
+        ['F3', 3000],
+        ['F4', 400]
+      ]
+    );
+  });
+
+  test('an open deal that closes is updated (its closed version is more recent)', async () => {
+    await importFile(
+      await csv(['G1,2023-01-05,,rep_1,SaaS,APAC,Core,Inbound,Proposal,1000,,']),
+      'closing'
+    );
+    const report = await importFile(
+      await csv(['G1,2023-01-05,2023-03-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,55,Won']),
+      'closing'
+    );
+    assert.equal(report.updated, 1);
+    assert.deepEqual(
+      (await deals('closing')).map((d) => [d.outcome, d.closed_date]),
+      [['Won', '2023-03-01']]
+    );
+  });
+
+  test('an older version of a stored deal is quarantined, not applied', async () => {
+    await importFile(
+      await csv(['H1,2023-01-05,2023-03-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,55,Won']),
+      'stale'
+    );
+    const report = await importFile(
+      await csv(['H1,2023-01-05,,rep_1,SaaS,APAC,Core,Inbound,Proposal,900,,']),
+      'stale'
+    );
+    assert.deepEqual(counts(report), {
+      rowsRead: 1,
+      inserted: 0,
+      updated: 0,
+      unchanged: 0,
+      quarantined: 1,
+      flagged: 0
+    });
+    assert.deepEqual(
+      (await stored(report.runId)).map((p) => [p.row_number, p.field, p.reason]),
+      [
+        [
+          1,
+          'deal_id',
+          'deal_id H1 is already stored with a more recent version (closed_date 2023-03-01, created_date 2023-01-05); this older row was not applied'
+        ]
+      ]
+    );
+    assert.deepEqual(
+      (await deals('stale')).map((d) => [d.outcome, d.amount]),
+      [['Won', 1000]]
+    );
+  });
+
+  describe('duplicate deal_id keeps the most recent row', () => {
+    const lines = [
+      /* 1 */ 'K1,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,100,27,Lost',
+      /* 2 */ 'K2,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,200,27,Won',
+      /* 3 */ 'K1,2023-01-05,2023-03-01,rep_1,SaaS,APAC,Core,Inbound,Closed,110,55,Won',
+      /* 4 */ 'K2,2023-01-05,2023-01-20,rep_1,SaaS,APAC,Core,Inbound,Closed,210,15,Lost',
+      /* 5 */ 'K3,2023-01-05,,rep_2,SaaS,APAC,Core,Inbound,Proposal,300,,',
+      /* 6 */ 'K3,2023-01-06,,rep_2,SaaS,APAC,Core,Inbound,Proposal,310,,',
+      /* 7 */ 'K4,2023-01-05,,rep_2,SaaS,APAC,Core,Inbound,Proposal,400,,',
+      /* 8 */ 'K4,2023-01-05,,rep_2,SaaS,APAC,Core,Inbound,Negotiation,410,,',
+      /* 9 */ 'K1,2023-01-05,2023-02-15,rep_1,SaaS,APAC,Core,Inbound,Closed,120,41,Won'
+    ];
+    const expectedProblems = [
+      [1, 'duplicate deal_id K1: kept row 3 (later closed_date 2023-03-01 vs 2023-02-01)'],
+      [4, 'duplicate deal_id K2: kept row 2 (later closed_date 2023-02-01 vs 2023-01-20)'],
+      [
+        5,
+        'duplicate deal_id K3: kept row 6 (same closed_date, later created_date 2023-01-06 vs 2023-01-05)'
+      ],
+      [7, 'duplicate deal_id K4: kept row 8 (same dates; the later row wins)'],
+      [9, 'duplicate deal_id K1: kept row 3 (later closed_date 2023-03-01 vs 2023-02-15)']
+    ];
+    const expectedDeals = [
+      ['K1', 110],
+      ['K2', 200],
+      ['K3', 310],
+      ['K4', 410]
+    ];
+
+    // batch size 100: all in one batch; 2: winners and losers in different, committed batches.
+    for (const batchSize of [100, 2, 1]) {
+      test(`in one file (batches of ${batchSize}), and again on re-import`, async () => {
+        const org = `dups${batchSize}`;
+        const path = await csv(lines);
+        const report = await importFile(path, org, { batchSize });
+        assert.deepEqual(counts(report), {
+          rowsRead: 9,
+          inserted: 4,
+          updated: 0,
+          unchanged: 0,
+          quarantined: 5,
+          flagged: 0
+        });
+        const problems = await stored(report.runId);
+        assert.deepEqual(
+          problems.map((p) => [p.row_number, p.reason]),
+          expectedProblems
+        );
+        assert.ok(problems.every((p) => p.field === 'deal_id' && p.severity === 'error'));
+        assert.deepEqual(
+          (await deals(org)).map((d) => [d.external_id, d.amount]),
+          expectedDeals
+        );
+        const row1 = problems.find((p) => p.row_number === 1)?.raw as Record<string, unknown>;
+        assert.equal(row1.deal_id, 'K1');
+        assert.equal(Number(row1.deal_amount), 100, 'the losing row is kept as it was');
+
+        const again = await importFile(path, org, { batchSize });
+        assert.deepEqual(counts(again), {
+          rowsRead: 9,
+          inserted: 0,
+          updated: 0,
+          unchanged: 4,
+          quarantined: 5,
+          flagged: 0
+        });
+        assert.deepEqual(
+          (await deals(org)).map((d) => [d.external_id, d.amount]),
+          expectedDeals
+        );
+        const againProblems = await stored(again.runId);
+        for (const [row, reason] of expectedProblems) {
+          assert.ok(
+            againProblems.some((p) => p.row_number === row && p.reason === reason),
+            `re-import records row ${row}: ${reason}`
+          );
+        }
+      });
+    }
+  });
+
+  test('a failure midway keeps the batches already written and marks the run failed', async () => {
+    await db.sql`
+      CREATE FUNCTION fail_on_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.external_id = 'BOOM' THEN RAISE EXCEPTION 'simulated failure on BOOM'; END IF;
+        RETURN NEW;
+      END $$`;
+    await db.sql`
+      CREATE TRIGGER fail_on_boom BEFORE INSERT ON deals
+      FOR EACH ROW EXECUTE FUNCTION fail_on_boom()`;
+    try {
+      const path = await csv([
+        'M1,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won',
+        'M2,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,0,27,Won',
+        'M3,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won',
+        'M4,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won',
+        'BOOM,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won',
+        'M6,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won'
+      ]);
+      const report = await importFile(path, 'failing', { batchSize: 2 });
+      assert.equal(report.status, 'failed');
+      assert.match(report.error ?? '', /simulated failure on BOOM/);
+      assert.deepEqual(counts(report), {
+        rowsRead: 4,
+        inserted: 3,
+        updated: 0,
+        unchanged: 0,
+        quarantined: 1,
+        flagged: 0
+      });
+      assert.deepEqual(
+        (await deals('failing')).map((d) => d.external_id),
+        ['M1', 'M3', 'M4']
+      );
+      const [run] =
+        await db.sql`SELECT status, error, inserted FROM import_runs WHERE id = ${report.runId}`;
+      assert.equal(run?.status, 'failed');
+      assert.match(String(run?.error), /simulated failure on BOOM/);
+      assert.equal(run?.inserted, 3);
+      assert.deepEqual(
+        (await stored(report.runId)).map((p) => p.row_number),
+        [2],
+        'quarantined rows of committed batches are kept'
+      );
+    } finally {
+      await db.sql`DROP TRIGGER fail_on_boom ON deals`;
+      await db.sql`DROP FUNCTION fail_on_boom()`;
+    }
+  });
+
+  test('an unclosed quote stops the parser: rows before it are kept, the run fails', async () => {
+    const path = await csv([
+      'Q1,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won',
+      'Q2,2023-01-05,2023-02-01,rep_1,"SaaS,APAC,Core,Inbound,Closed,1000,27,Won',
+      'Q3,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won'
+    ]);
+    const report = await importFile(path, 'quotes');
+    assert.equal(report.status, 'failed');
+    assert.match(report.error ?? '', /CSV syntax error at line \d+: Quote Not Closed/);
+    assert.equal(report.inserted, 1);
+    assert.equal(report.quarantined, 1);
+    assert.deepEqual(
+      (await stored(report.runId)).map((p) => p.row_number),
+      [2]
+    );
+  });
+
+  test('quoted fields, blank lines, CRLF and a BOM are read correctly', async () => {
+    const path = join(dir, 'quoted.csv');
+    await writeFile(
+      path,
+      '\uFEFF' +
+        HEADER +
+        ',Notes\r\n' +
+        'R1,2023-01-05,2023-02-01,rep_1,"SaaS",APAC,Core,Inbound,Closed,1000,27,Won,"said ""yes"", then\r\nsigned"\r\n' +
+        '\r\n' +
+        'R2,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,0,27,Won,\r\n'
+    );
+    const report = await importFile(path, 'quoted');
+    assert.equal(report.rowsRead, 2, 'the blank line is not a row');
+    assert.equal(report.inserted, 1);
+    const [problem] = await stored(report.runId);
+    assert.equal(problem?.row_number, 3, 'the blank line keeps its number');
+    const [deal] = await deals('quoted');
+    assert.deepEqual(deal?.attributes, { Notes: 'said "yes", then\r\nsigned' });
+  });
+
+  test('the sample export imports completely and cleanly', async (t) => {
+    try {
+      await access(SAMPLE);
+    } catch {
+      t.skip(`sample data not found at ${SAMPLE}`);
+      return;
+    }
+    const report = await importFile(SAMPLE, 'skygeni');
+    // Checked against the file: 5,000 unique deal ids, every date valid, closed >= created,
+    // sales_cycle_days equal to closed - created on every row, amounts 2,002..100,000,
+    // outcomes 2,263 Won / 2,737 Lost, 25 reps. So nothing is quarantined or flagged.
+    assert.deepEqual(counts(report), {
+      rowsRead: 5000,
+      inserted: 5000,
+      updated: 0,
+      unchanged: 0,
+      quarantined: 0,
+      flagged: 0
+    });
+    const [summary] = await db.sql`
+      SELECT count(*) FILTER (WHERE outcome = 'Won')::int AS won,
+             count(*) FILTER (WHERE outcome = 'Lost')::int AS lost,
+             count(DISTINCT owner_id)::int AS reps,
+             min(amount) AS min_amount, max(amount) AS max_amount
+        FROM deals WHERE org_id = 'skygeni'`;
+    assert.deepEqual(summary, {
+      won: 2263,
+      lost: 2737,
+      reps: 25,
+      min_amount: 2002,
+      max_amount: 100000
+    });
+    const [{ users }] = await db.sql`
+      SELECT count(*)::int AS users FROM users WHERE org_id = 'skygeni'`;
+    assert.equal(users, 25);
+
+    const again = await importFile(SAMPLE, 'skygeni');
+    assert.deepEqual(counts(again), {
+      rowsRead: 5000,
+      inserted: 0,
+      updated: 0,
+      unchanged: 5000,
+      quarantined: 0,
+      flagged: 0
+    });
+  });
+});
