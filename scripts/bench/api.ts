@@ -28,7 +28,8 @@ async function serve(): Promise<void> {
   const { default: apiPlugin } = await import('../../backend/src/api/index.ts');
   const { openDatabase } = await import('../../backend/src/db/client.ts');
   const { serverLogOptions } = await import('../../backend/src/observability/logging.ts');
-  const { createQueues, createEnqueuer, closeQueues } = await import('../../backend/src/queue/queues.ts');
+  const { createQueues, createEnqueuer, closeQueues } =
+    await import('../../backend/src/queue/queues.ts');
   const { createRedis } = await import('../../backend/src/queue/redis.ts');
   const config = testConfig(process.env.BENCH_DATABASE_URL as string);
   const database = openDatabase(config.DATABASE_URL);
@@ -37,7 +38,10 @@ async function serve(): Promise<void> {
   const logOptions = serverLogOptions('info');
   const app = Fastify({
     ...logOptions,
-    logger: { ...(logOptions.logger as object), stream: pino.destination({ dest: '/dev/null', sync: false }) }
+    logger: {
+      ...(logOptions.logger as object),
+      stream: pino.destination({ dest: '/dev/null', sync: false })
+    }
   });
   await app.register(apiPlugin, {
     database,
@@ -60,13 +64,24 @@ async function serve(): Promise<void> {
 }
 
 async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], {
-    env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_QUEUE_PREFIX: `dibench:api:${process.pid}` },
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc']
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'],
+    {
+      env: {
+        ...process.env,
+        BENCH_DATABASE_URL: databaseUrl,
+        BENCH_QUEUE_PREFIX: `dibench:api:${process.pid}`
+      },
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc']
+    }
+  );
   let buffer = '';
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('API server did not start within 60 s')), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error('API server did not start within 60 s')),
+      60_000
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
       const m = /listening (\d+)/.exec(buffer);
@@ -96,9 +111,16 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
     await seedOrg(db, 'bravo', { dealsPerOrg: Math.round(deals / 10) });
     await db.sql`VACUUM ANALYZE`;
     const config = testConfig(db.url);
-    const token = await mintOperatorToken(config, { org: alpha.orgId, sub: alpha.managers[0], role: 'manager' }, 3600);
+    const token = await mintOperatorToken(
+      config,
+      { org: alpha.orgId, sub: alpha.managers[0], role: 'manager' },
+      3600
+    );
     // Deals in the manager's team (rep1's and rep2's), visited round robin.
-    const ids = [...alpha.dealsByOwner[alpha.reps[0]]!, ...alpha.dealsByOwner[alpha.reps[1]]!].slice(0, 500);
+    const ids = [
+      ...alpha.dealsByOwner[alpha.reps[0]]!,
+      ...alpha.dealsByOwner[alpha.reps[1]]!
+    ].slice(0, 500);
     let next = 0;
     server = await startServer(db.url);
     log(`${deals} deals seeded; server on port ${server.port}`);
@@ -110,14 +132,19 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
       requests: [
         {
           method: 'GET' as const,
-          setupRequest: (req: autocannon.Request) => ({ ...req, path: `/api/v1/deals/${ids[next++ % ids.length]}` })
+          setupRequest: (req: autocannon.Request) => ({
+            ...req,
+            path: `/api/v1/deals/${ids[next++ % ids.length]}`
+          })
         }
       ]
     };
     await load({ ...base, overallRate: RATE / 2, duration: 2 }); // warm-up: JIT, pool, caches
     const result = await load({ ...base, overallRate: RATE, duration: seconds });
     if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
-      throw new Error(`bench run had ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`);
+      throw new Error(
+        `bench run had ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`
+      );
     }
     const rps = result['2xx'] / result.duration;
     log(

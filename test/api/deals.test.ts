@@ -11,7 +11,13 @@ interface Item {
   industry: string;
   amount: number;
   outcome: string | null;
-  score: null | { probability: number; riskBand: string; rsfsBand: string | null; scoredAt: string; version: number };
+  score: null | {
+    probability: number;
+    riskBand: string;
+    rsfsBand: string | null;
+    scoredAt: string;
+    version: number;
+  };
 }
 interface Page {
   items: Item[];
@@ -36,7 +42,11 @@ describe('GET /api/v1/deals and /deals/:dealId', () => {
   after(() => t.close());
 
   async function list(query: string, token = admin): Promise<Page> {
-    const res = await t.app.inject({ method: 'GET', url: `/api/v1/deals?${query}`, headers: { authorization: `Bearer ${token}` } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/deals?${query}`,
+      headers: { authorization: `Bearer ${token}` }
+    });
     assert.equal(res.statusCode, 200, res.body);
     return res.json() as Page;
   }
@@ -45,7 +55,10 @@ describe('GET /api/v1/deals and /deals/:dealId', () => {
     const out: Item[] = [];
     let cursor: string | null = null;
     for (let pages = 0; pages < 100; pages++) {
-      const page: Page = await list(`${query}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, token);
+      const page: Page = await list(
+        `${query}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        token
+      );
       out.push(...page.items);
       assert.ok(page.items.length <= limit);
       cursor = page.nextCursor;
@@ -68,10 +81,17 @@ describe('GET /api/v1/deals and /deals/:dealId', () => {
         assert.equal(new Set(paged.map((d) => d.dealId)).size, TOTAL);
         // and the order is the one asked for (unscored deals last in desc, first in asc)
         const key = (d: Item) =>
-          sort === 'amount' ? d.amount : sort === 'probability' ? (d.score?.probability ?? -1) : Date.parse(d.score?.scoredAt ?? '1970-01-01T00:00:00Z');
+          sort === 'amount'
+            ? d.amount
+            : sort === 'probability'
+              ? (d.score?.probability ?? -1)
+              : Date.parse(d.score?.scoredAt ?? '1970-01-01T00:00:00Z');
         for (let i = 1; i < paged.length; i++) {
           const [a, b] = [key(paged[i - 1]!), key(paged[i]!)];
-          assert.ok(order === 'desc' ? a >= b : a <= b, `${sort} ${order} out of order at ${i}: ${a} then ${b}`);
+          assert.ok(
+            order === 'desc' ? a >= b : a <= b,
+            `${sort} ${order} out of order at ${i}: ${a} then ${b}`
+          );
         }
       });
     }
@@ -84,20 +104,32 @@ describe('GET /api/v1/deals and /deals/:dealId', () => {
       ['band=LOW', (d) => d.score?.riskBand === 'LOW'],
       ['rsfsBand=RED', (d) => d.score?.rsfsBand === 'RED'],
       [`owner=${alpha.reps[1]}`, (d) => d.ownerId === alpha.reps[1]],
-      [`segment=${encodeURIComponent(alpha.industries[2]!)}`, (d) => d.industry === alpha.industries[2]],
+      [
+        `segment=${encodeURIComponent(alpha.industries[2]!)}`,
+        (d) => d.industry === alpha.industries[2]
+      ],
       ['minAmount=15000', (d) => d.amount >= 15000],
       ['state=open', (d) => d.outcome === null],
       ['state=closed', (d) => d.outcome !== null],
-      [`band=MEDIUM&owner=${alpha.reps[0]}&minAmount=5000`, (d) => d.score?.riskBand === 'MEDIUM' && d.ownerId === alpha.reps[0] && d.amount >= 5000]
+      [
+        `band=MEDIUM&owner=${alpha.reps[0]}&minAmount=5000`,
+        (d) => d.score?.riskBand === 'MEDIUM' && d.ownerId === alpha.reps[0] && d.amount >= 5000
+      ]
     ];
     for (const [query, predicate] of cases) {
-      const expected = everything.filter(predicate).map((d) => d.dealId).sort();
+      const expected = everything
+        .filter(predicate)
+        .map((d) => d.dealId)
+        .sort();
       assert.ok(expected.length > 0, `seed has deals for ${query}`);
       assert.ok(expected.length < everything.length, `${query} filters something out`);
       const got = (await all(query, 9)).map((d) => d.dealId).sort();
       assert.deepEqual(got, expected, query);
     }
-    assert.equal((await list(`segment=${encodeURIComponent(alpha.industries[0]!)}`)).items[0]!.segment, alpha.industries[0]);
+    assert.equal(
+      (await list(`segment=${encodeURIComponent(alpha.industries[0]!)}`)).items[0]!.segment,
+      alpha.industries[0]
+    );
   });
 
   test('scope: a rep sees own deals, a manager the team, the other manager only theirs', async () => {
@@ -105,11 +137,15 @@ describe('GET /api/v1/deals and /deals/:dealId', () => {
     const rep = await t.token(alpha.orgId, alpha.reps[0], 'rep');
     const mgr1 = await t.token(alpha.orgId, alpha.managers[0], 'manager');
     const mgr2 = await t.token(alpha.orgId, alpha.managers[1], 'manager');
-    const owners = async (token: string) => new Set((await all('sort=amount', 50, token)).map((d) => d.ownerId));
+    const owners = async (token: string) =>
+      new Set((await all('sort=amount', 50, token)).map((d) => d.ownerId));
     assert.deepEqual(await owners(rep), new Set([alpha.reps[0]]));
     assert.deepEqual(await owners(mgr1), new Set([alpha.reps[0], alpha.reps[1]]));
     assert.deepEqual(await owners(mgr2), new Set([alpha.reps[2]]));
-    assert.equal((await all('sort=amount', 50, mgr1)).length, everything.filter((d) => d.ownerId !== alpha.reps[2]).length);
+    assert.equal(
+      (await all('sort=amount', 50, mgr1)).length,
+      everything.filter((d) => d.ownerId !== alpha.reps[2]).length
+    );
     // A rep asking for someone else's deals by filter just gets none of them.
     assert.deepEqual((await list(`owner=${alpha.reps[1]}`, rep)).items, []);
   });
@@ -123,13 +159,21 @@ describe('GET /api/v1/deals and /deals/:dealId', () => {
       `/api/v1/deals?sort=amount&order=asc&cursor=${first.nextCursor}`,
       `/api/v1/deals?cursor=${Buffer.from(JSON.stringify({ s: 'deals:amount:desc', k: "1'; DROP TABLE deals; --", i: 1 })).toString('base64url')}&sort=amount`
     ]) {
-      const res = await t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${admin}` } });
+      const res = await t.app.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: `Bearer ${admin}` }
+      });
       assert.equal(res.statusCode, 400, url);
       const body = res.json() as { code: string; details: { path: string }[] };
       assert.equal(body.code, 'bad_request');
       assert.equal(body.details[0]!.path, 'querystring/cursor');
     }
-    const res = await t.app.inject({ method: 'GET', url: '/api/v1/deals?limit=201', headers: { authorization: `Bearer ${admin}` } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/deals?limit=201',
+      headers: { authorization: `Bearer ${admin}` }
+    });
     assert.equal(res.statusCode, 400);
     assert.deepEqual(res.json(), {
       code: 'validation_failed',
@@ -141,10 +185,19 @@ describe('GET /api/v1/deals and /deals/:dealId', () => {
   test('one deal: latest score with factors, the whole history newest first, its co-leads', async () => {
     // rep2's last deal is open, has two score versions and two co-lead proposals (see seed.ts).
     const dealId = alpha.dealsByOwner[alpha.reps[1]]!.at(-1)!;
-    const res = await t.app.inject({ method: 'GET', url: `/api/v1/deals/${dealId}`, headers: { authorization: `Bearer ${admin}` } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/deals/${dealId}`,
+      headers: { authorization: `Bearer ${admin}` }
+    });
     assert.equal(res.statusCode, 200, res.body);
     const body = res.json() as Item & {
-      factors: { contributions: { label: string; contribution: number }[]; raising: { contribution: number }[]; lowering: { contribution: number }[]; baseline: number };
+      factors: {
+        contributions: { label: string; contribution: number }[];
+        raising: { contribution: number }[];
+        lowering: { contribution: number }[];
+        baseline: number;
+      };
       history: { version: number }[];
       coLeads: { suggestedRepId: string; rank: number; status: string }[];
     };
@@ -170,22 +223,38 @@ describe('GET /api/v1/deals and /deals/:dealId', () => {
 
   test('an unscored deal shows score null and factors null; an unknown id is 404', async () => {
     const unscored = (await list('limit=200')).items.find((d) => d.score === null)!;
-    const res = await t.app.inject({ method: 'GET', url: `/api/v1/deals/${unscored.dealId}`, headers: { authorization: `Bearer ${admin}` } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/api/v1/deals/${unscored.dealId}`,
+      headers: { authorization: `Bearer ${admin}` }
+    });
     assert.equal(res.statusCode, 200);
     const body = res.json() as { score: unknown; factors: unknown; history: unknown[] };
     assert.equal(body.score, null);
     assert.equal(body.factors, null);
     assert.deepEqual(body.history, []);
-    const missing = await t.app.inject({ method: 'GET', url: '/api/v1/deals/NO-SUCH-DEAL', headers: { authorization: `Bearer ${admin}` } });
+    const missing = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/deals/NO-SUCH-DEAL',
+      headers: { authorization: `Bearer ${admin}` }
+    });
     assert.equal(missing.statusCode, 404);
-    assert.deepEqual(missing.json(), { code: 'not_found', message: 'deal not found', details: null });
+    assert.deepEqual(missing.json(), {
+      code: 'not_found',
+      message: 'deal not found',
+      details: null
+    });
   });
 
   test('rescore queues one job per deal on the score queue (repeats collapse) and answers 202', async () => {
     const dealId = alpha.dealsByOwner[alpha.reps[1]]![0]!;
     const rep = await t.token(alpha.orgId, alpha.reps[1], 'rep');
     for (let i = 0; i < 3; i++) {
-      const res = await t.app.inject({ method: 'POST', url: `/api/v1/deals/${dealId}/rescore`, headers: { authorization: `Bearer ${rep}` } });
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/deals/${dealId}/rescore`,
+        headers: { authorization: `Bearer ${rep}` }
+      });
       assert.equal(res.statusCode, 202);
       assert.deepEqual(res.json(), { dealId, queued: true });
     }
@@ -193,13 +262,21 @@ describe('GET /api/v1/deals and /deals/:dealId', () => {
     const internalId = await dealIdOf(t.database, dealId);
     const mine = jobs.filter((j) => j.name === 'rescore' && j.data.dealId === internalId);
     assert.equal(mine.length, 1);
-    assert.deepEqual(mine[0]!.data, { orgId: alpha.orgId, dealId: internalId, reason: `api:${alpha.reps[1]}` });
+    assert.deepEqual(mine[0]!.data, {
+      orgId: alpha.orgId,
+      dealId: internalId,
+      reason: `api:${alpha.reps[1]}`
+    });
   });
 
   test("a rep cannot rescore a teammate's deal (404)", async () => {
     const rep = await t.token(alpha.orgId, alpha.reps[1], 'rep');
     const dealId = alpha.dealsByOwner[alpha.reps[0]]![0]!;
-    const res = await t.app.inject({ method: 'POST', url: `/api/v1/deals/${dealId}/rescore`, headers: { authorization: `Bearer ${rep}` } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/deals/${dealId}/rescore`,
+      headers: { authorization: `Bearer ${rep}` }
+    });
     assert.equal(res.statusCode, 404);
   });
 });

@@ -9,7 +9,12 @@ import { mintOperatorToken } from '../../backend/src/api/tokens.ts';
 import type { Role } from '../../backend/src/api/principal.ts';
 import type { Config } from '../../backend/src/config.ts';
 import { serverLogOptions } from '../../backend/src/observability/logging.ts';
-import { closeQueues, createEnqueuer, createQueues, type Queues } from '../../backend/src/queue/queues.ts';
+import {
+  closeQueues,
+  createEnqueuer,
+  createQueues,
+  type Queues
+} from '../../backend/src/queue/queues.ts';
 import { createRedis } from '../../backend/src/queue/redis.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { deletePrefix, redisUrl, uniquePrefix } from '../support/redis.ts';
@@ -97,7 +102,8 @@ export async function startApiTest(opts: ApiTestOptions = {}): Promise<ApiTest> 
     queues,
     prefix,
     routes,
-    token: (org, sub, role, ttlSeconds) => mintOperatorToken(config, { org, sub, role }, ttlSeconds),
+    token: (org, sub, role, ttlSeconds) =>
+      mintOperatorToken(config, { org, sub, role }, ttlSeconds),
     async orgToken(orgId, privateKeyPem, claims = {}) {
       const key = await importPKCS8(privateKeyPem, 'RS256');
       const now = Math.floor(Date.now() / 1000);

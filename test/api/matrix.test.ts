@@ -25,8 +25,22 @@ const HUMANS: Who[] = ['rep', 'manager', 'admin'];
 const MANAGERS: Who[] = ['manager', 'admin'];
 
 const CASES: RouteCase[] = [
-  { method: 'GET', route: '/api/v1/deals', url: (t) => `/api/v1/deals?owner=${t.reps[0]}`, allowed: HUMANS, success: 200, namesResource: false },
-  { method: 'GET', route: '/api/v1/deals/:dealId', url: (t) => `/api/v1/deals/${t.dealsByOwner[t.reps[0]]![0]}`, allowed: HUMANS, success: 200, namesResource: true },
+  {
+    method: 'GET',
+    route: '/api/v1/deals',
+    url: (t) => `/api/v1/deals?owner=${t.reps[0]}`,
+    allowed: HUMANS,
+    success: 200,
+    namesResource: false
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/deals/:dealId',
+    url: (t) => `/api/v1/deals/${t.dealsByOwner[t.reps[0]]![0]}`,
+    allowed: HUMANS,
+    success: 200,
+    namesResource: true
+  },
   {
     method: 'POST',
     route: '/api/v1/deals/:dealId/rescore',
@@ -35,7 +49,14 @@ const CASES: RouteCase[] = [
     success: 202,
     namesResource: true
   },
-  { method: 'GET', route: '/api/v1/co-leads', url: () => `/api/v1/co-leads`, allowed: HUMANS, success: 200, namesResource: false },
+  {
+    method: 'GET',
+    route: '/api/v1/co-leads',
+    url: () => `/api/v1/co-leads`,
+    allowed: HUMANS,
+    success: 200,
+    namesResource: false
+  },
   {
     method: 'POST',
     route: '/api/v1/co-leads/:id/approve',
@@ -52,14 +73,70 @@ const CASES: RouteCase[] = [
     success: 200,
     namesResource: true
   },
-  { method: 'GET', route: '/api/v1/reps/:repId/rsfs', url: (t) => `/api/v1/reps/${t.reps[0]}/rsfs`, allowed: HUMANS, success: 200, namesResource: true },
-  { method: 'GET', route: '/api/v1/segments/performance', url: () => `/api/v1/segments/performance?minSample=5`, allowed: HUMANS, success: 200, namesResource: false },
-  { method: 'GET', route: '/api/v1/win-rate-drivers', url: () => `/api/v1/win-rate-drivers`, allowed: HUMANS, success: 200, namesResource: false },
-  { method: 'GET', route: '/api/v1/models', url: () => `/api/v1/models`, allowed: MANAGERS, success: 200, namesResource: false },
-  { method: 'GET', route: '/api/v1/dashboard-summary', url: () => `/api/v1/dashboard-summary`, allowed: HUMANS, success: 200, namesResource: false },
-  { method: 'GET', route: '/api/v1/orgs/self/status', url: () => `/api/v1/orgs/self/status`, allowed: ['admin', 'integration'], success: 200, namesResource: false },
-  { method: 'GET', route: '/admin/queues', url: () => `/admin/queues`, allowed: ['admin'], success: 200, namesResource: false },
-  { method: 'GET', route: '/metrics', url: () => `/metrics`, allowed: WHO, success: 200, namesResource: false }
+  {
+    method: 'GET',
+    route: '/api/v1/reps/:repId/rsfs',
+    url: (t) => `/api/v1/reps/${t.reps[0]}/rsfs`,
+    allowed: HUMANS,
+    success: 200,
+    namesResource: true
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/segments/performance',
+    url: () => `/api/v1/segments/performance?minSample=5`,
+    allowed: HUMANS,
+    success: 200,
+    namesResource: false
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/win-rate-drivers',
+    url: () => `/api/v1/win-rate-drivers`,
+    allowed: HUMANS,
+    success: 200,
+    namesResource: false
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/models',
+    url: () => `/api/v1/models`,
+    allowed: MANAGERS,
+    success: 200,
+    namesResource: false
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/dashboard-summary',
+    url: () => `/api/v1/dashboard-summary`,
+    allowed: HUMANS,
+    success: 200,
+    namesResource: false
+  },
+  {
+    method: 'GET',
+    route: '/api/v1/orgs/self/status',
+    url: () => `/api/v1/orgs/self/status`,
+    allowed: ['admin', 'integration'],
+    success: 200,
+    namesResource: false
+  },
+  {
+    method: 'GET',
+    route: '/admin/queues',
+    url: () => `/admin/queues`,
+    allowed: ['admin'],
+    success: 200,
+    namesResource: false
+  },
+  {
+    method: 'GET',
+    route: '/metrics',
+    url: () => `/metrics`,
+    allowed: WHO,
+    success: 200,
+    namesResource: false
+  }
 ];
 
 /** GET routes whose 200 body names seeded strings (the rest are numbers and model metadata). */
@@ -109,7 +186,9 @@ describe('access matrix: route x role x own org / other org', () => {
         .filter((r) => r.url.startsWith('/api/v1') && r.method !== 'HEAD')
         .map((r) => `${r.method} ${r.url}`)
     );
-    const covered = new Set(CASES.filter((c) => c.route.startsWith('/api/v1')).map((c) => `${c.method} ${c.route}`));
+    const covered = new Set(
+      CASES.filter((c) => c.route.startsWith('/api/v1')).map((c) => `${c.method} ${c.route}`)
+    );
     assert.deepEqual([...registered].sort(), [...covered].sort());
   });
 
@@ -131,7 +210,11 @@ describe('access matrix: route x role x own org / other org', () => {
               assert.ok(id, 'seed has enough proposed co-leads');
               return id;
             };
-            const res = await t.app.inject({ method: c.method, url: c.url(target, next), headers: await authHeader(who, self) });
+            const res = await t.app.inject({
+              method: c.method,
+              url: c.url(target, next),
+              headers: await authHeader(who, self)
+            });
             let expected: number;
             if (who === 'none' && c.route !== '/metrics') expected = 401;
             else if (!c.allowed.includes(who)) expected = 403;
@@ -140,11 +223,17 @@ describe('access matrix: route x role x own org / other org', () => {
             assert.equal(res.statusCode, expected, `body: ${res.body.slice(0, 300)}`);
 
             const body = res.body.toLowerCase();
-            assert.ok(!body.includes(other.key), `body mentions ${other.key}: ${res.body.slice(0, 300)}`);
+            assert.ok(
+              !body.includes(other.key),
+              `body mentions ${other.key}: ${res.body.slice(0, 300)}`
+            );
             assert.ok(!body.includes(other.orgId.toLowerCase()), 'body mentions the other org id');
             if (res.statusCode === 200 && SHOWS_OWN_DATA.has(c.route)) {
               // A body with no data would pass the leak scan trivially: it must show the caller's org.
-              assert.ok(body.includes(self.key), `body shows no ${self.key} data: ${res.body.slice(0, 200)}`);
+              assert.ok(
+                body.includes(self.key),
+                `body shows no ${self.key} data: ${res.body.slice(0, 200)}`
+              );
             }
             if (res.statusCode >= 400 && c.route.startsWith('/api/v1')) {
               const err = res.json() as { code: unknown; message: unknown; details: unknown };

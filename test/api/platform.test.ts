@@ -28,11 +28,19 @@ describe('platform: limits, errors, logs, metrics, docs, admin board', () => {
   test('rate limit per user: the 4th request in the window is 429 with Retry-After; other users are unaffected', async () => {
     const rep = await t.token(alpha.orgId, alpha.reps[0], 'rep');
     for (let i = 0; i < 3; i++) {
-      const ok = await t.app.inject({ method: 'GET', url: '/api/v1/dashboard-summary', headers: bearer(rep) });
+      const ok = await t.app.inject({
+        method: 'GET',
+        url: '/api/v1/dashboard-summary',
+        headers: bearer(rep)
+      });
       assert.equal(ok.statusCode, 200);
       assert.equal(ok.headers['x-ratelimit-remaining'], String(2 - i));
     }
-    const limited = await t.app.inject({ method: 'GET', url: '/api/v1/dashboard-summary', headers: bearer(rep) });
+    const limited = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/dashboard-summary',
+      headers: bearer(rep)
+    });
     assert.equal(limited.statusCode, 429);
     const retryAfter = Number(limited.headers['retry-after']);
     assert.ok(retryAfter > 0 && retryAfter <= 60, `retry-after ${limited.headers['retry-after']}`);
@@ -41,27 +49,59 @@ describe('platform: limits, errors, logs, metrics, docs, admin board', () => {
     assert.equal(body.details.limit, 3);
     // A new token for the same user shares the budget (the key is org:user, not the token).
     const again = await t.token(alpha.orgId, alpha.reps[0], 'rep', 600);
-    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/co-leads', headers: bearer(again) })).statusCode, 429);
+    assert.equal(
+      (await t.app.inject({ method: 'GET', url: '/api/v1/co-leads', headers: bearer(again) }))
+        .statusCode,
+      429
+    );
     // Another user of the same org still has a full budget.
     const other = await t.token(alpha.orgId, alpha.reps[1], 'rep');
-    assert.equal((await t.app.inject({ method: 'GET', url: '/api/v1/dashboard-summary', headers: bearer(other) })).statusCode, 200);
+    assert.equal(
+      (
+        await t.app.inject({
+          method: 'GET',
+          url: '/api/v1/dashboard-summary',
+          headers: bearer(other)
+        })
+      ).statusCode,
+      200
+    );
   });
 
   test('every error has { code, message, details }: 404 route, validation with the path, 401', async () => {
     const unknown = await t.app.inject({ method: 'GET', url: '/api/v1/nope' });
     assert.equal(unknown.statusCode, 404);
-    assert.deepEqual(unknown.json(), { code: 'not_found', message: 'route GET /api/v1/nope not found', details: null });
+    assert.deepEqual(unknown.json(), {
+      code: 'not_found',
+      message: 'route GET /api/v1/nope not found',
+      details: null
+    });
 
     const user = await t.token(alpha.orgId, alpha.managers[0], 'manager');
-    const invalid = await t.app.inject({ method: 'GET', url: '/api/v1/deals?band=PURPLE', headers: bearer(user) });
+    const invalid = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/deals?band=PURPLE',
+      headers: bearer(user)
+    });
     assert.equal(invalid.statusCode, 400);
-    const body = invalid.json() as { code: string; message: string; details: { path: string; message: string }[] };
+    const body = invalid.json() as {
+      code: string;
+      message: string;
+      details: { path: string; message: string }[];
+    };
     assert.equal(body.code, 'validation_failed');
     assert.ok(body.details.length >= 1);
-    assert.ok(body.details.every((d) => d.path === 'querystring/band'), JSON.stringify(body.details));
+    assert.ok(
+      body.details.every((d) => d.path === 'querystring/band'),
+      JSON.stringify(body.details)
+    );
     assert.match(body.message, /^querystring\/band /);
 
-    const extra = await t.app.inject({ method: 'GET', url: '/api/v1/deals?colour=red', headers: bearer(user) });
+    const extra = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/deals?colour=red',
+      headers: bearer(user)
+    });
     assert.equal(extra.statusCode, 400);
     assert.deepEqual(extra.json(), {
       code: 'validation_failed',
@@ -74,13 +114,21 @@ describe('platform: limits, errors, logs, metrics, docs, admin board', () => {
   });
 
   test('request ids: a caller-supplied x-request-id is echoed and logged; otherwise one is made', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/api/v1/models', headers: { ...bearer(admin), 'x-request-id': 'trace-abc-123' } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/models',
+      headers: { ...bearer(admin), 'x-request-id': 'trace-abc-123' }
+    });
     assert.equal(res.headers['x-request-id'], 'trace-abc-123');
     assert.ok(logs.some((l) => (JSON.parse(l) as { reqId?: string }).reqId === 'trace-abc-123'));
     const made = await t.app.inject({ method: 'GET', url: '/metrics' });
     assert.match(String(made.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     // An unsafe id (newline, too long) is replaced, not echoed.
-    const unsafe = await t.app.inject({ method: 'GET', url: '/metrics', headers: { 'x-request-id': 'x'.repeat(300) } });
+    const unsafe = await t.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: { 'x-request-id': 'x'.repeat(300) }
+    });
     assert.notEqual(unsafe.headers['x-request-id'], 'x'.repeat(300));
   });
 
@@ -88,14 +136,24 @@ describe('platform: limits, errors, logs, metrics, docs, admin board', () => {
     const secretish = await t.token(alpha.orgId, alpha.admin, 'admin', 900);
     await t.app.inject({ method: 'GET', url: '/api/v1/models', headers: bearer(secretish) });
     await t.app.inject({ method: 'GET', url: `/admin/queues?token=${secretish}` });
-    await t.app.inject({ method: 'GET', url: '/admin/queues', headers: { cookie: `di_admin_token=${secretish}` } });
-    await t.app.inject({ method: 'GET', url: '/api/v1/models', headers: bearer('garbage.token.value') });
+    await t.app.inject({
+      method: 'GET',
+      url: '/admin/queues',
+      headers: { cookie: `di_admin_token=${secretish}` }
+    });
+    await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/models',
+      headers: bearer('garbage.token.value')
+    });
     const all = logs.join('\n');
     assert.ok(logs.length > 0);
     const signature = secretish.split('.')[2]!;
     assert.ok(!all.includes(signature), 'a token signature was logged');
     assert.ok(!all.includes('garbage.token.value'));
-    assert.ok(all.includes('/admin/queues?token=%5BREDACTED%5D') || all.includes('token=[REDACTED]'));
+    assert.ok(
+      all.includes('/admin/queues?token=%5BREDACTED%5D') || all.includes('token=[REDACTED]')
+    );
   });
 
   test('/metrics: HTTP histograms by route pattern, queue depth, default process metrics', async () => {
@@ -107,17 +165,29 @@ describe('platform: limits, errors, logs, metrics, docs, admin board', () => {
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /text\/plain/);
     const text = res.body;
-    assert.match(text, /di_http_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/deals\/:dealId"[^}]*\}/);
+    assert.match(
+      text,
+      /di_http_request_duration_seconds_bucket\{[^}]*route="\/api\/v1\/deals\/:dealId"[^}]*\}/
+    );
     assert.ok(!text.includes(dealId), 'raw ids are not labels');
     assert.match(text, /di_queue_depth\{queue="score",state="waiting"\} 1/);
     assert.match(text, /di_queue_depth\{queue="writeback",state="waiting"\} 0/);
-    for (const name of ['di_job_duration_seconds', 'di_job_failures_total', 'di_salesforce_calls_total', 'di_score_versions_written_total', 'process_cpu_user_seconds_total']) {
+    for (const name of [
+      'di_job_duration_seconds',
+      'di_job_failures_total',
+      'di_salesforce_calls_total',
+      'di_score_versions_written_total',
+      'process_cpu_user_seconds_total'
+    ]) {
       assert.ok(text.includes(name), name);
     }
   });
 
   test('OpenAPI at /docs/json describes every /api/v1 route; the UI is served at /docs', async () => {
-    const spec = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json() as { openapi: string; paths: Record<string, unknown> };
+    const spec = (await t.app.inject({ method: 'GET', url: '/docs/json' })).json() as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     assert.match(spec.openapi, /^3\./);
     const paths = Object.keys(spec.paths).filter((p) => p.startsWith('/api/v1'));
     assert.deepEqual(paths.sort(), [
@@ -140,7 +210,11 @@ describe('platform: limits, errors, logs, metrics, docs, admin board', () => {
   });
 
   test('security headers from helmet on API responses', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/api/v1/models', headers: bearer(admin) });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/v1/models',
+      headers: bearer(admin)
+    });
     assert.equal(res.headers['x-content-type-options'], 'nosniff');
     assert.ok(res.headers['strict-transport-security']);
     assert.ok(res.headers['content-security-policy']);
@@ -153,24 +227,56 @@ describe('platform: limits, errors, logs, metrics, docs, admin board', () => {
     assert.equal(denied.statusCode, 403);
     assert.equal((denied.json() as { code: string }).code, 'forbidden');
 
-    const login = await t.app.inject({ method: 'GET', url: `/admin/queues?token=${admin}&tab=failed` });
+    const login = await t.app.inject({
+      method: 'GET',
+      url: `/admin/queues?token=${admin}&tab=failed`
+    });
     assert.equal(login.statusCode, 303);
     assert.equal(login.headers.location, '/admin/queues?tab=failed');
     const cookie = String(login.headers['set-cookie']);
-    assert.match(cookie, /^di_admin_token=[^;]+; Path=\/admin\/queues; HttpOnly; SameSite=Strict; Max-Age=\d+/);
+    assert.match(
+      cookie,
+      /^di_admin_token=[^;]+; Path=\/admin\/queues; HttpOnly; SameSite=Strict; Max-Age=\d+/
+    );
 
-    const page = await t.app.inject({ method: 'GET', url: '/admin/queues', headers: { cookie: cookie.split(';')[0]! } });
+    const page = await t.app.inject({
+      method: 'GET',
+      url: '/admin/queues',
+      headers: { cookie: cookie.split(';')[0]! }
+    });
     assert.equal(page.statusCode, 200, page.body.slice(0, 200));
     assert.match(page.body, /<div id="root">/);
-    assert.match(String(page.headers['content-security-policy']), /style-src 'self' 'unsafe-inline'/);
-    const api = await t.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie: cookie.split(';')[0]! } });
+    assert.match(
+      String(page.headers['content-security-policy']),
+      /style-src 'self' 'unsafe-inline'/
+    );
+    const api = await t.app.inject({
+      method: 'GET',
+      url: '/admin/queues/api/queues',
+      headers: { cookie: cookie.split(';')[0]! }
+    });
     assert.equal(api.statusCode, 200);
     const names = (api.json() as { queues: { name: string }[] }).queues.map((q) => q.name).sort();
     assert.deepEqual(names, ['maintenance', 'score', 'writeback']);
     // A bearer header works too (scripts); a non-admin cookie does not.
-    assert.equal((await t.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: bearer(admin) })).statusCode, 200);
     assert.equal(
-      (await t.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { cookie: `di_admin_token=${manager}` } })).statusCode,
+      (
+        await t.app.inject({
+          method: 'GET',
+          url: '/admin/queues/api/queues',
+          headers: bearer(admin)
+        })
+      ).statusCode,
+      200
+    );
+    assert.equal(
+      (
+        await t.app.inject({
+          method: 'GET',
+          url: '/admin/queues/api/queues',
+          headers: { cookie: `di_admin_token=${manager}` }
+        })
+      ).statusCode,
       403
     );
   });
@@ -179,7 +285,9 @@ describe('platform: limits, errors, logs, metrics, docs, admin board', () => {
 describe('overload', () => {
   test('under pressure the app answers 503 with Retry-After and the error body', async () => {
     // A heap limit that is always exceeded: every request is shed before any handler runs.
-    const t = await startApiTest({ underPressure: { maxHeapUsedBytes: 1, maxEventLoopDelayMs: 0 } });
+    const t = await startApiTest({
+      underPressure: { maxHeapUsedBytes: 1, maxEventLoopDelayMs: 0 }
+    });
     try {
       // under-pressure reads the heap on its first sample (after 500 ms): wait for it.
       for (let i = 0; i < 100 && t.app.memoryUsage().heapUsed === 0; i++) {

@@ -46,7 +46,9 @@ export const SEED_COEFFICIENTS = [0.9, 0.6, 0.2, 0.1, 0.15, 0.7, -0.3];
 
 // Off the event loop (a worker thread): keygen takes long enough to trip overload detection.
 async function keyPair() {
-  const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = await promisify(generateKeyPair)('rsa', {
+    modulusLength: 2048
+  });
   return {
     privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString()
@@ -86,7 +88,11 @@ function riskBand(p: number): 'HIGH' | 'MEDIUM' | 'LOW' {
   return p < 0.3 ? 'HIGH' : p < 0.5 ? 'MEDIUM' : 'LOW';
 }
 
-export async function seedOrg(database: Database, key: 'alpha' | 'bravo', opts: SeedOptions = {}): Promise<SeededOrg> {
+export async function seedOrg(
+  database: Database,
+  key: 'alpha' | 'bravo',
+  opts: SeedOptions = {}
+): Promise<SeededOrg> {
   const { db } = database;
   const total = opts.dealsPerOrg ?? 60;
   const P = key.toUpperCase();
@@ -120,9 +126,27 @@ export async function seedOrg(database: Database, key: 'alpha' | 'bravo', opts: 
     { orgId: org.orgId, id: org.admin, name: `${name} Admin`, role: 'admin' },
     { orgId: org.orgId, id: org.managers[0], name: `${name} Manager One`, role: 'manager' },
     { orgId: org.orgId, id: org.managers[1], name: `${name} Manager Two`, role: 'manager' },
-    { orgId: org.orgId, id: org.reps[0], name: `${name} Rep One`, role: 'rep', managerId: org.managers[0] },
-    { orgId: org.orgId, id: org.reps[1], name: `${name} Rep Two`, role: 'rep', managerId: org.managers[0] },
-    { orgId: org.orgId, id: org.reps[2], name: `${name} Rep Three`, role: 'rep', managerId: org.managers[1] }
+    {
+      orgId: org.orgId,
+      id: org.reps[0],
+      name: `${name} Rep One`,
+      role: 'rep',
+      managerId: org.managers[0]
+    },
+    {
+      orgId: org.orgId,
+      id: org.reps[1],
+      name: `${name} Rep Two`,
+      role: 'rep',
+      managerId: org.managers[0]
+    },
+    {
+      orgId: org.orgId,
+      id: org.reps[2],
+      name: `${name} Rep Three`,
+      role: 'rep',
+      managerId: org.managers[1]
+    }
   ]);
 
   const rows = Array.from({ length: total }, (_, i) => dealAt(org, i, total));
@@ -132,7 +156,14 @@ export async function seedOrg(database: Database, key: 'alpha' | 'bravo', opts: 
     inserted.push(
       ...(await db
         .insert(deals)
-        .values(chunk.map((d) => ({ ...d, orgId: org.orgId, managerId: null, contentHash: `${key}-${d.externalId}` })))
+        .values(
+          chunk.map((d) => ({
+            ...d,
+            orgId: org.orgId,
+            managerId: null,
+            contentHash: `${key}-${d.externalId}`
+          }))
+        )
         .returning({ id: deals.id, externalId: deals.externalId }))
     );
   }
@@ -144,7 +175,8 @@ export async function seedOrg(database: Database, key: 'alpha' | 'bravo', opts: 
     if (i % 5 === 4) return;
     const count = 1 + (i % 3);
     for (let v = 1; v <= count; v++) {
-      const p = v === count ? probabilityAt(i) : Math.min(0.99, probabilityAt(i) + 0.1 * (count - v));
+      const p =
+        v === count ? probabilityAt(i) : Math.min(0.99, probabilityAt(i) + 0.1 * (count - v));
       versions.push({
         orgId: org.orgId,
         dealId: d.id,
@@ -156,7 +188,11 @@ export async function seedOrg(database: Database, key: 'alpha' | 'bravo', opts: 
         factors: {
           baseline: -0.2,
           contributions: [
-            { feature: 'rep_segment_fit', label: `${rows[i]!.ownerId} fits ${rows[i]!.industry}`, contribution: logit(p) + 0.1 },
+            {
+              feature: 'rep_segment_fit',
+              label: `${rows[i]!.ownerId} fits ${rows[i]!.industry}`,
+              contribution: logit(p) + 0.1
+            },
             { feature: 'amount', label: `${P} amount effect`, contribution: -0.1 },
             { feature: 'industry', label: `${rows[i]!.industry} effect`, contribution: 0.2 }
           ],
@@ -169,7 +205,8 @@ export async function seedOrg(database: Database, key: 'alpha' | 'bravo', opts: 
         modelVersionId: null,
         resultHash: `${key}-${i}-${v}`,
         // Microseconds and ties on purpose (keyset pagination must keep both exact).
-        scoredAt: sql`'2024-06-01 10:00:00.123456+00'::timestamptz + ${(i % 7) + v} * interval '1 second'` as never
+        scoredAt:
+          sql`'2024-06-01 10:00:00.123456+00'::timestamptz + ${(i % 7) + v} * interval '1 second'` as never
       });
     }
   });
@@ -207,7 +244,9 @@ export async function seedOrg(database: Database, key: 'alpha' | 'bravo', opts: 
     .insert(coLeadSuggestions)
     .values(coLeadRows)
     .returning({ id: coLeadSuggestions.id, dealId: coLeadSuggestions.dealId });
-  const rep1Deals = new Set(inserted.filter((_, i) => rows[i]!.ownerId === org.reps[0]).map((d) => d.id));
+  const rep1Deals = new Set(
+    inserted.filter((_, i) => rows[i]!.ownerId === org.reps[0]).map((d) => d.id)
+  );
   org.proposedCoLeads = coLeadIds.filter((c) => rep1Deals.has(c.dealId)).map((c) => c.id);
 
   // RSFS per rep x industry from the closed deals.
@@ -317,7 +356,10 @@ export async function seedOrg(database: Database, key: 'alpha' | 'bravo', opts: 
 }
 
 export async function dealIdOf(database: Database, externalId: string): Promise<number> {
-  const [row] = await database.db.select({ id: deals.id }).from(deals).where(eq(deals.externalId, externalId));
+  const [row] = await database.db
+    .select({ id: deals.id })
+    .from(deals)
+    .where(eq(deals.externalId, externalId));
   if (!row) throw new Error(`no deal ${externalId}`);
   return row.id;
 }

@@ -175,7 +175,14 @@ describe('query and queryMore', () => {
     assert.equal(first.totalSize, 8);
     assert.equal(first.done, false);
     assert.equal(first.records.length, 3);
-    assert.match(String(first.nextRecordsUrl), /^\/services\/data\/v62\.0\/query\/01g\w{15}-3$/);
+    // Salesforce's nextRecordsUrl is relative to the instance; jsforce makes it absolute.
+    const raw = await conn.request<{ nextRecordsUrl: string }>(
+      `/query?q=${encodeURIComponent('SELECT Id FROM Opportunity')}`
+    );
+    assert.match(raw.nextRecordsUrl, /^\/services\/data\/v62\.0\/query\/01g\w{15}-3$/);
+    assert.ok(
+      String(first.nextRecordsUrl).startsWith(`${org.instanceUrl}/services/data/v62.0/query/`)
+    );
     const r0 = first.records[0] as Record<string, unknown>;
     assert.deepEqual(r0.attributes, {
       type: 'Opportunity',
