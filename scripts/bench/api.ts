@@ -35,6 +35,7 @@ async function serve(): Promise<void> {
   const database = openDatabase(config.DATABASE_URL);
   const redis = createRedis(config.REDIS_URL, 'producer');
   const queues = createQueues(redis, process.env.BENCH_QUEUE_PREFIX as string);
+  await Promise.all(Object.values(queues).map((q) => q.waitUntilReady()));
   const logOptions = serverLogOptions('info');
   const app = Fastify({
     ...logOptions,

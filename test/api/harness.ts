@@ -38,14 +38,21 @@ export function testConfig(databaseUrl: string): Config {
   };
 }
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  /** Response schemas by status code, as declared on the route. */
+  response?: Record<string, unknown>;
+}
+
 export interface ApiTest {
   app: FastifyInstance;
   database: TestDatabase;
   config: Config;
   queues: Queues;
   prefix: string;
-  /** Every route the app registered (method, url pattern). */
-  routes: { method: string; url: string }[];
+  /** Every route the app registered (method, url pattern, schema). */
+  routes: RegisteredRoute[];
   /** An HS256 operator token (as `npm run cli -- token` mints). */
   token(org: string, sub: string, role: Role, ttlSeconds?: number): Promise<string>;
   /** An RS256 token signed by the org's own key (what Salesforce sends). */
@@ -69,6 +76,8 @@ export async function startApiTest(opts: ApiTestOptions = {}): Promise<ApiTest> 
   const redis: Redis = createRedis(redisUrl(), 'producer');
   const queues = createQueues(redis, prefix);
   const enqueuer = createEnqueuer(queues, { writebackDelayMs: 60_000 });
+  // Connected before use, so a short test cannot close them mid-handshake.
+  await Promise.all(Object.values(queues).map((q) => q.waitUntilReady()));
   if (opts.seed) await opts.seed(database);
 
   const logOptions = serverLogOptions(opts.logs ? 'info' : 'silent');
@@ -79,9 +88,10 @@ export async function startApiTest(opts: ApiTestOptions = {}): Promise<ApiTest> 
       }
     : logOptions.logger;
   const app = Fastify({ ...logOptions, logger });
-  const routes: { method: string; url: string }[] = [];
+  const routes: RegisteredRoute[] = [];
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+    const response = (r.schema as { response?: Record<string, unknown> } | undefined)?.response;
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, response });
   });
   await app.register(apiPlugin, {
     database,

@@ -3,6 +3,9 @@
 // ever contains the other org's data (every seeded string carries its org's name).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Ajv } from 'ajv';
+import formatsPlugin from 'ajv-formats';
+import { ErrorBody } from '../../backend/src/api/errors.ts';
 import { startApiTest, type ApiTest } from './harness.ts';
 import { seedOrg, type SeededOrg } from './seed.ts';
 
@@ -165,6 +168,19 @@ describe('access matrix: route x role x own org / other org', () => {
   });
   after(() => t.close());
 
+  // Every JSON body is checked against the response schema its route declares for that status
+  // (the serializer only shapes output; this proves the declared contract holds).
+  const ajv = new Ajv({ strict: false });
+  (formatsPlugin as unknown as (a: Ajv) => Ajv)(ajv);
+  ajv.addSchema(ErrorBody);
+  function assertMatchesSchema(method: string, route: string, status: number, body: unknown) {
+    const r = t.routes.find((x) => x.method === method && x.url === route);
+    const schema = r?.response?.[String(status)];
+    assert.ok(schema, `${method} ${route} declares a response schema for ${status}`);
+    const validate = ajv.compile(schema as object);
+    assert.ok(validate(body), `${method} ${route} ${status}: ${ajv.errorsText(validate.errors)}`);
+  }
+
   async function authHeader(who: Who, org: SeededOrg): Promise<Record<string, string>> {
     switch (who) {
       case 'none':
@@ -234,6 +250,9 @@ describe('access matrix: route x role x own org / other org', () => {
                 body.includes(self.key),
                 `body shows no ${self.key} data: ${res.body.slice(0, 200)}`
               );
+            }
+            if (c.route.startsWith('/api/v1')) {
+              assertMatchesSchema(c.method, c.route, res.statusCode, res.json());
             }
             if (res.statusCode >= 400 && c.route.startsWith('/api/v1')) {
               const err = res.json() as { code: unknown; message: unknown; details: unknown };

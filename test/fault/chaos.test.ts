@@ -24,7 +24,7 @@ import {
 import { seedScoringOrg, startStack, type ScoringOrg, type Stack } from '../e2e/stack.ts';
 import { startOwnRedis, type OwnRedis } from './redisServer.ts';
 
-const DEALS = 300;
+const DEALS = Number(process.env.CHAOS_DEALS ?? 300);
 const CHANGES = 3;
 const BATCH = 15;
 const STAGES = ['Qualification', 'Proposal', 'Negotiation'];
@@ -161,13 +161,20 @@ async function finalState(org: ScoringOrg) {
   });
 }
 
+const progress = (msg: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+let lastReport = 0;
+
 async function settled(org: ScoringOrg, events: number): Promise<true | undefined> {
   const inbox = await db.sql`
     SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'done')::int AS done
     FROM webhook_inbox WHERE org_id = ${org.orgId}`;
-  if (inbox[0]!.n !== events || inbox[0]!.done !== events) return undefined;
   const outbox = await db.sql`
     SELECT count(*) FILTER (WHERE status <> 'done')::int AS open FROM writeback_outbox WHERE org_id = ${org.orgId}`;
+  if (Date.now() - lastReport > 5_000) {
+    lastReport = Date.now();
+    progress(`inbox ${inbox[0]!.done}/${inbox[0]!.n} done of ${events}; outbox rows not done: ${outbox[0]!.open}`);
+  }
+  if (inbox[0]!.n !== events || inbox[0]!.done !== events) return undefined;
   if (outbox[0]!.open !== 0) return undefined;
   const missing = await db.sql`
     SELECT count(*)::int AS n FROM deals d
@@ -186,6 +193,7 @@ function recordsWritten(orgId: string): number {
 test('Redis restart, a killed worker and 5% Salesforce failures lose nothing and change nothing', { timeout: 600_000 }, async () => {
   // --- clean run: the same kind of events, in order, no faults ---
   const cleanEvents = changesFor(clean);
+  progress(`clean run: ${cleanEvents.events.length} events`);
   {
     const stack = await startStack({ config, database: db, workers: true, writebackDelayMs: 300 });
     try {
@@ -201,6 +209,7 @@ test('Redis restart, a killed worker and 5% Salesforce failures lose nothing and
   const expected = await finalState(clean);
   assert.ok(expected.every((e) => e.postgres && e.salesforce.Win_Probability__c !== null), 'clean run scored and wrote every deal');
 
+  progress('clean run settled');
   // --- chaos run ---
   const chaosEvents = changesFor(chaos);
   const order = shuffled(chaosEvents.events, 42);
@@ -231,10 +240,13 @@ test('Redis restart, a killed worker and 5% Salesforce failures lose nothing and
         await waitFor('the worker busy', async () => ((await activeJobs(stack)) > 0 ? true : undefined), { timeoutMs: 10_000, intervalMs: 5 }).catch(() => undefined);
         killedWorkerWithActiveJobs = (await activeJobs(stack)) > 0;
         worker.kill('SIGKILL');
+        progress(`worker killed (active jobs: ${killedWorkerWithActiveJobs})`);
         worker = await startWorkerProcess();
+        progress('new worker ready');
       }
       if (b === Math.floor(batches.length / 2)) {
         await redis.kill();
+        progress('redis killed');
         // Events keep coming while Redis is down: stored, acknowledged, enqueued later.
         for (let k = 0; k < 2 && b + 1 < batches.length; k++) {
           const next = batches[++b]!;
@@ -247,6 +259,7 @@ test('Redis restart, a killed worker and 5% Salesforce failures lose nothing and
         }
         await new Promise((r) => setTimeout(r, 1_500));
         await redis.start();
+        progress('redis restarted');
       }
       await new Promise((r) => setTimeout(r, 40));
     }
@@ -254,6 +267,7 @@ test('Redis restart, a killed worker and 5% Salesforce failures lose nothing and
     assert.equal(accepted, chaosEvents.events.length, 'every distinct event stored once');
     assert.ok(acceptedWhileRedisDown > 0);
 
+    progress(`all ${sent} events sent`);
     await waitFor('the chaos run to settle', () => settled(chaos, chaosEvents.events.length), { timeoutMs: 300_000, intervalMs: 500 });
   } finally {
     emulator.setFailRate(0);

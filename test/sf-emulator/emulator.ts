@@ -294,34 +294,26 @@ export class SalesforceEmulator {
   }
 
   static async start(opts: EmulatorOptions = {}): Promise<SalesforceEmulator> {
-    let emulator: SalesforceEmulator | undefined;
-    const server = createServer((req, res) => {
-      if (!emulator) {
-        res.statusCode = 503;
-        res.end();
-        return;
-      }
-      emulator.handle(req, res).catch((err: unknown) => {
-        if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': JSON_TYPE });
-          res.end(
-            JSON.stringify([
-              { message: `emulator failure: ${String(err)}`, errorCode: 'UNKNOWN_EXCEPTION' }
-            ])
-          );
-        }
-      });
-    });
+    const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
-    const port = (server.address() as AddressInfo).port;
-    emulator = new SalesforceEmulator(server, port, opts);
-    const sockets = emulator.sockets;
+    const emulator = new SalesforceEmulator(server, (server.address() as AddressInfo).port, opts);
     server.on('connection', (socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
+      emulator.sockets.add(socket);
+      socket.on('close', () => emulator.sockets.delete(socket));
+    });
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      emulator.handle(req, res).catch((err: unknown) => {
+        if (res.headersSent) return;
+        res.writeHead(500, { 'content-type': JSON_TYPE });
+        res.end(
+          JSON.stringify([
+            { message: `emulator failure: ${String(err)}`, errorCode: 'UNKNOWN_EXCEPTION' }
+          ])
+        );
+      });
     });
     return emulator;
   }
@@ -826,6 +818,16 @@ export class SalesforceEmulator {
     const obj = objectDef(rest[0] as string);
     if (!obj) {
       throw new ApiError(404, 'NOT_FOUND', 'The requested resource does not exist');
+    }
+    if (rest.length === 1 && method === 'GET') {
+      const o = describe(obj.name) as { name: string; keyPrefix: string; custom: boolean };
+      return {
+        status: 200,
+        body: {
+          objectDescribe: { name: o.name, keyPrefix: o.keyPrefix, custom: o.custom },
+          recentItems: []
+        }
+      };
     }
     if (rest.length === 1) {
       if (method !== 'POST')

@@ -7,7 +7,7 @@
 //   registered webhook public key; they always get the 'integration' role.
 // Any other alg (none, HS384, ES256, ...) is refused. The org must be registered: unknown -> 401.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { orgs } from '../db/schema.ts';
 import { verifyOrgJwt } from '../webhooks/orgJwt.ts';
@@ -21,18 +21,22 @@ export interface OrgRecord {
   webhookPublicKey: string | null;
 }
 
-export async function loadOrg(database: Database, orgId: string): Promise<OrgRecord | null> {
-  const rows = await database.db
+/** Looks registered orgs up by id (a prepared statement: it runs on every cache miss). */
+export function orgLoader(database: Database): (orgId: string) => Promise<OrgRecord | null> {
+  const query = database.db
     .select({ id: orgs.id, settings: orgs.settings, webhookPublicKey: orgs.webhookPublicKey })
     .from(orgs)
-    .where(eq(orgs.id, orgId))
-    .limit(1);
-  const row = rows[0];
-  if (!row) return null;
-  return {
-    id: row.id,
-    settings: (row.settings ?? {}) as Record<string, unknown>,
-    webhookPublicKey: row.webhookPublicKey
+    .where(eq(orgs.id, sql.placeholder('orgId')))
+    .limit(1)
+    .prepare('api_org_by_id');
+  return async (orgId) => {
+    const [row] = await query.execute({ orgId });
+    if (!row) return null;
+    return {
+      id: row.id,
+      settings: (row.settings ?? {}) as Record<string, unknown>,
+      webhookPublicKey: row.webhookPublicKey
+    };
   };
 }
 
@@ -70,11 +74,12 @@ function decodePart<T>(token: string, index: 0 | 1): T | null {
  */
 export function orgCache(database: Database, ttlMs = 5_000, maxEntries = 10_000) {
   const entries = new Map<string, { org: OrgRecord; until: number }>();
+  const loadOrg = orgLoader(database);
   return async (orgId: string): Promise<OrgRecord | null> => {
     const now = Date.now();
     const hit = entries.get(orgId);
     if (hit && hit.until > now) return hit.org;
-    const org = await loadOrg(database, orgId);
+    const org = await loadOrg(orgId);
     if (!org) {
       entries.delete(orgId);
       return null;

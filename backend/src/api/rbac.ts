@@ -6,7 +6,7 @@
 //   integration the whole org, and nobody another org's. Rows out of scope are simply not
 //   found (404), so ids never leak.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { and, eq, isNull, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, eq, isNull, sql, type Placeholder, type SQL, type SQLWrapper } from 'drizzle-orm';
 import { deals, users } from '../db/schema.ts';
 import { bearerToken, type Authenticator, type OrgRecord } from './auth.ts';
 import { forbidden, unauthorized } from './errors.ts';
@@ -53,8 +53,32 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/**
+ * What a scope filter needs from the principal. orgId/userId may be placeholders, so hot
+ * queries can be prepared once per role and run with each caller's values.
+ */
+export interface ScopeParams {
+  role: Role;
+  orgId: string | Placeholder;
+  userId: string | Placeholder;
+}
+
+/** Placeholders `orgId` and `userId` for prepared queries (execute with `scopeValues`). */
+export function scopePlaceholders(role: Role): ScopeParams {
+  return { role, orgId: sql.placeholder('orgId'), userId: sql.placeholder('userId') };
+}
+
+export function scopeValues(principal: Principal): { orgId: string; userId: string } {
+  return { orgId: principal.orgId, userId: principal.userId };
+}
+
+/** Roles whose scope filters are the same SQL (for naming prepared queries). */
+export function scopeKind(role: Role): 'own' | 'team' | 'org' {
+  return role === 'rep' ? 'own' : role === 'manager' ? 'team' : 'org';
+}
+
 /** SQL condition: the rep id in `ownerColumn` is one the principal may see (org not included). */
-export function ownerScope(principal: Principal, ownerColumn: SQLWrapper): SQL {
+export function ownerScope(principal: ScopeParams, ownerColumn: SQLWrapper): SQL {
   switch (principal.role) {
     case 'rep':
       return sql`${ownerColumn} = ${principal.userId}`;
@@ -69,7 +93,7 @@ export function ownerScope(principal: Principal, ownerColumn: SQLWrapper): SQL {
 }
 
 /** SQL condition on `deals`: this org, not deleted, owned by someone in the principal's scope. */
-export function dealScope(principal: Principal): SQL {
+export function dealScope(principal: ScopeParams): SQL {
   return and(
     eq(deals.orgId, principal.orgId),
     isNull(deals.deletedAt),

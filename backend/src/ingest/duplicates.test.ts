@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDate } from './dates.ts';
-import { atLeastAsRecent, DuplicateLedger, duplicateReason, type Version } from './duplicates.ts';
+import { moreRecent, DuplicateLedger, duplicateReason, type Version } from './duplicates.ts';
 
 function day(iso: string): number {
   const r = parseDate(iso, 'YYYY-MM-DD');
@@ -19,10 +19,13 @@ describe('most recent version of a deal', () => {
     const laterClose = version(2, '2022-12-01', '2023-03-02');
     const laterCreate = version(3, '2023-01-02', '2023-03-01');
     const open = version(4, '2023-06-01', null);
-    assert.ok(atLeastAsRecent(laterClose, a) && !atLeastAsRecent(a, laterClose));
-    assert.ok(atLeastAsRecent(laterCreate, a) && !atLeastAsRecent(a, laterCreate));
-    assert.ok(atLeastAsRecent(a, open) && !atLeastAsRecent(open, a));
-    assert.ok(atLeastAsRecent(a, a), 'equal dates: the later row (the incoming one) wins');
+    assert.ok(moreRecent(laterClose, a) && !moreRecent(a, laterClose));
+    assert.ok(moreRecent(laterCreate, a) && !moreRecent(a, laterCreate));
+    assert.ok(moreRecent(a, open) && !moreRecent(open, a));
+    assert.ok(
+      !moreRecent(version(5, '2023-01-01', '2023-03-01'), a),
+      'equal dates: not more recent'
+    );
   });
 
   test('the reason names the kept row and why it won', () => {
@@ -43,8 +46,8 @@ describe('most recent version of a deal', () => {
       'duplicate deal_id D9: kept row 2 (same closed_date, later created_date 2023-01-02 vs 2023-01-01)'
     );
     assert.equal(
-      duplicateReason('D9', version(8, '2023-01-01', null), version(2, '2023-01-01', null)),
-      'duplicate deal_id D9: kept row 8 (same dates; the later row wins)'
+      duplicateReason('D9', version(2, '2023-01-01', null), version(8, '2023-01-01', null)),
+      'duplicate deal_id D9: kept row 2 (same dates; the first row is kept)'
     );
   });
 
@@ -56,6 +59,8 @@ describe('most recent version of a deal', () => {
     const older = ledger.offer('D1', version(2, '2023-01-01', '2023-01-15'), 1);
     assert.equal(older.kind, 'older');
     assert.equal(older.kind === 'older' && older.kept.rowNumber, 1);
+    const same = ledger.offer('D1', version(3, '2023-01-01', '2023-02-01'), 1);
+    assert.equal(same.kind, 'older', 'the same dates: the first row stays');
     const newer = ledger.offer('D1', version(3, '2023-01-01', '2023-02-10'), 2);
     assert.equal(newer.kind, 'supersedes');
     assert.equal(newer.kind === 'supersedes' && newer.previous.rowNumber, 1);

@@ -1,7 +1,12 @@
 // Duplicate deal_id within one file: the most recent row is kept. "Most recent" means the latest
 // closed_date (an open deal, with none, is older than any closed one), then the latest
-// created_date, then the later row in the file. The importer's upsert applies the same order
-// against deals already stored, so an older version never overwrites a newer one.
+// created_date. Between rows with the same dates the FIRST one in the file is kept: the import
+// streams and commits batch by batch, so a later equal row could only win by overwriting the
+// stored deal, and then every re-import of the file would rewrite it twice (first row, then the
+// later one). With the first row kept, the rows a file sends for one deal are strictly more recent
+// each time, and a re-import changes nothing.
+// Against deals already stored (an earlier import), the upsert applies the same order, except that
+// equal dates let the incoming row win: a newer export with the same dates is a correction.
 //
 // Memory: one small entry per distinct deal_id (~100 bytes; ~100 MB for 1M deals), plus one
 // per losing row (only rows that are duplicates).
@@ -19,12 +24,12 @@ export interface Placed extends Version {
   batch: number;
 }
 
-/** True when `a` is at least as recent as `b` by (closed_date, created_date). */
-export function atLeastAsRecent(a: Version, b: Version): boolean {
+/** True when `a` is strictly more recent than `b` by (closed_date, created_date). */
+export function moreRecent(a: Version, b: Version): boolean {
   const ac = a.closedDay ?? -Infinity;
   const bc = b.closedDay ?? -Infinity;
   if (ac !== bc) return ac > bc;
-  return a.createdDay >= b.createdDay;
+  return a.createdDay > b.createdDay;
 }
 
 const showClosed = (d: number | null) => (d === null ? 'none (open)' : isoFromDay(d));
@@ -37,14 +42,14 @@ export function duplicateReason(dealId: string, winner: Version, loser: Version)
   } else if (winner.createdDay !== loser.createdDay) {
     why = `same closed_date, later created_date ${isoFromDay(winner.createdDay)} vs ${isoFromDay(loser.createdDay)}`;
   } else {
-    why = 'same dates; the later row wins';
+    why = 'same dates; the first row is kept';
   }
   return `duplicate deal_id ${dealId}: kept row ${winner.rowNumber} (${why})`;
 }
 
 export type Offer =
   | { kind: 'new' }
-  /** The incoming row loses to the kept one. */
+  /** The incoming row loses to the kept one (older, or the same dates). */
   | { kind: 'older'; kept: Placed }
   /** The incoming row replaces the kept one, which becomes a loser. */
   | { kind: 'supersedes'; previous: Placed };
@@ -67,7 +72,7 @@ export class DuplicateLedger {
       this.kept.set(dealId, entry);
       return { kind: 'new' };
     }
-    if (!atLeastAsRecent(version, previous)) return { kind: 'older', kept: previous };
+    if (!moreRecent(version, previous)) return { kind: 'older', kept: previous };
     this.kept.set(dealId, entry);
     return { kind: 'supersedes', previous };
   }

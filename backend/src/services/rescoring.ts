@@ -12,7 +12,9 @@ import {
 } from '../db/repositories/deals.ts';
 import {
   insertScoreVersions,
+  prepareScoreVersion,
   probabilitiesAsOf,
+  type PreparedScoreVersion,
   type WrittenScoreVersion
 } from '../db/repositories/scores.ts';
 import {
@@ -23,7 +25,13 @@ import {
   type CoLeadRecord
 } from '../db/repositories/coLeads.ts';
 import { resultHash, scoreDealsWithState } from '../scoring/index.ts';
-import type { CoLeadState, ScoreResult, ScoringContext, TrainedModel } from '../scoring/types.ts';
+import type {
+  CoLeadCandidate,
+  CoLeadState,
+  ScoreResult,
+  ScoringContext,
+  TrainedModel
+} from '../scoring/types.ts';
 import { daysBefore, resolveNow } from './clock.ts';
 import { loadScoringContext } from './scoringContext.ts';
 
@@ -47,18 +55,38 @@ export interface RescoreOptions {
   now?: string;
 }
 
-/** A deal whose new result differs from its latest stored one. */
+/**
+ * A deal whose new result differs from its latest stored one, reduced to what the write needs:
+ * the prepared COPY text, and the co-lead candidates. The full result is kept only when the
+ * caller wants ChangedScore records (a batch of results is a large object graph to hold).
+ */
 interface Pending {
-  row: ScoringDealRow;
-  result: ScoreResult;
-  hash: string;
+  dealId: number;
+  externalId: string;
+  hadScore: boolean;
+  version: PreparedScoreVersion;
+  coLeads: CoLeadCandidate[];
+  ownerRsfs: number | null;
+  result: ScoreResult | null;
 }
 
-function changedOnly(rows: ScoringDealRow[], results: ScoreResult[]): Pending[] {
+interface WriteSettings {
+  orgId: string;
+  modelVersionId: number | null;
+  scoredAt: Date;
+  /** Keep full results and return ChangedScore records. */
+  details: boolean;
+}
+
+function changedOnly(
+  rows: ScoringDealRow[],
+  results: ScoreResult[],
+  settings: WriteSettings,
+  into: Pending[]
+): void {
   if (results.length !== rows.length) {
     throw new Error(`scoring returned ${results.length} results for ${rows.length} deals`);
   }
-  const pending: Pending[] = [];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as ScoringDealRow;
     const result = results[i] as ScoreResult;
@@ -68,9 +96,28 @@ function changedOnly(rows: ScoringDealRow[], results: ScoreResult[]): Pending[] 
       );
     }
     const hash = resultHash(result);
-    if (hash !== row.latestScoreHash) pending.push({ row, result, hash });
+    if (hash === row.latestScoreHash) continue;
+    into.push({
+      dealId: row.id,
+      externalId: row.deal.id,
+      hadScore: row.latestScoreId !== null,
+      version: prepareScoreVersion(
+        settings.orgId,
+        {
+          dealId: row.id,
+          previousScoreId: row.latestScoreId,
+          version: row.latestVersion + 1,
+          result,
+          resultHash: hash,
+          sourceModstamp: row.sourceModstamp
+        },
+        settings
+      ),
+      coLeads: result.coLeads,
+      ownerRsfs: result.rsfs ? result.rsfs.rsfs : null,
+      result: settings.details ? result : null
+    });
   }
-  return pending;
 }
 
 interface WriteOutcome {
@@ -86,61 +133,53 @@ interface WriteOutcome {
  */
 async function writePending(
   tx: Queryable,
-  orgId: string,
   pending: Pending[],
-  opts: { modelVersionId: number | null; scoredAt: Date; details: boolean }
+  settings: WriteSettings
 ): Promise<WriteOutcome> {
+  const { orgId } = settings;
   const written = await insertScoreVersions(
     tx,
     orgId,
-    pending.map((p) => ({
-      dealId: p.row.id,
-      previousScoreId: p.row.latestScoreId,
-      version: p.row.latestVersion + 1,
-      result: p.result,
-      resultHash: p.hash,
-      sourceModstamp: p.row.sourceModstamp
-    })),
-    { modelVersionId: opts.modelVersionId, scoredAt: opts.scoredAt }
+    pending.map((p) => p.version)
   );
   if (written.length === 0) return { written, changed: [] };
   const byDeal = new Map<number, WrittenScoreVersion>();
   for (const w of written) byDeal.set(w.dealId, w);
-  const moved = pending.filter((p) => byDeal.has(p.row.id));
-  // Deals with candidates now, or that may have had proposed ones before (a stored version).
-  const coLeadDeals = moved.filter(
-    (p) => p.result.coLeads.length > 0 || p.row.latestScoreId !== null
-  );
+  const moved =
+    written.length === pending.length ? pending : pending.filter((p) => byDeal.has(p.dealId));
+  // Deals with candidates now, or that may have proposed ones from before (a stored version).
+  const coLeadDeals = moved.filter((p) => p.coLeads.length > 0 || p.hadScore);
   await replaceCoLeadSuggestions(
     tx,
     orgId,
     coLeadDeals.map((p) => ({
-      dealId: p.row.id,
-      dealExternalId: p.row.deal.id,
-      scoreVersionId: (byDeal.get(p.row.id) as WrittenScoreVersion).id,
-      ownerRsfs: p.result.rsfs ? p.result.rsfs.rsfs : null,
-      candidates: p.result.coLeads
+      dealId: p.dealId,
+      dealExternalId: p.externalId,
+      scoreVersionId: (byDeal.get(p.dealId) as WrittenScoreVersion).id,
+      ownerRsfs: p.ownerRsfs,
+      candidates: p.coLeads
     }))
   );
-  if (!opts.details) return { written, changed: [] };
-  const ids = moved.map((p) => p.row.id);
+  if (!settings.details) return { written, changed: [] };
+  const ids = moved.map((p) => p.dealId);
   const [baseline, coLeads] = await Promise.all([
-    probabilitiesAsOf(tx, orgId, ids, daysBefore(opts.scoredAt, 7)),
+    probabilitiesAsOf(tx, orgId, ids, daysBefore(settings.scoredAt, 7)),
     listCoLeadsForDeals(tx, orgId, ids)
   ]);
   const changed = moved.map((p): ChangedScore => {
-    const w = byDeal.get(p.row.id) as WrittenScoreVersion;
-    const before = baseline.get(p.row.id);
+    const w = byDeal.get(p.dealId) as WrittenScoreVersion;
+    const result = p.result as ScoreResult;
+    const before = baseline.get(p.dealId);
     return {
-      dealId: p.row.id,
-      externalId: p.row.deal.id,
+      dealId: p.dealId,
+      externalId: p.externalId,
       scoreVersionId: w.id,
       version: w.version,
-      result: p.result,
-      change7d: before === undefined ? null : p.result.probability - before,
-      scoredAt: opts.scoredAt,
-      modelVersionId: opts.modelVersionId,
-      coLeads: coLeads.get(p.row.id) ?? []
+      result,
+      change7d: before === undefined ? null : result.probability - before,
+      scoredAt: settings.scoredAt,
+      modelVersionId: settings.modelVersionId,
+      coLeads: coLeads.get(p.dealId) ?? []
     };
   });
   return { written, changed };
@@ -207,13 +246,16 @@ export async function rescoreDeals(
         );
         scored = scoreDealsWithState(loaded.model, ctx(withLoad), deals);
       }
-      const pending = changedOnly(rows, scored.results);
-      if (pending.length === 0) return [];
-      const out = await writePending(tx, orgId, pending, {
+      const settings: WriteSettings = {
+        orgId,
         modelVersionId: loaded.modelVersionId,
         scoredAt: clock.at,
         details: true
-      });
+      };
+      const pending: Pending[] = [];
+      changedOnly(rows, scored.results, settings, pending);
+      if (pending.length === 0) return [];
+      const out = await writePending(tx, pending, settings);
       if (out.written.length > 0 && scored.coLeadState.cursor !== base.cursor) {
         await saveCoLeadCursor(tx, orgId, scored.coLeadState.cursor);
       }
@@ -240,6 +282,8 @@ export interface RescoreOrgResult {
 
 /** Scoring blocks the event loop; slices let in-flight reads and writes progress meanwhile. */
 const SLICE = 2_000;
+/** Batch writes in flight at once: Postgres works on one while the next is being prepared. */
+const WRITES_IN_FLIGHT = 2;
 
 /**
  * Scores a batch in slices, carrying the co-lead load and cursor from slice to slice. Each
@@ -250,7 +294,8 @@ async function scoreInSlices(
   model: TrainedModel | null,
   ctx: ScoringContext,
   deals: ScoringDealRow[],
-  assigned: Record<string, string>
+  assigned: Record<string, string>,
+  settings: WriteSettings
 ): Promise<{ pending: Pending[]; load: Record<string, number>; cursor: number }> {
   const pending: Pending[] = [];
   let load = ctx.coLeadState.load;
@@ -268,7 +313,7 @@ async function scoreInSlices(
       { ...ctx, coLeadState: { load, cursor, assigned: mine } },
       slice
     );
-    for (const p of changedOnly(rows, out.results)) pending.push(p);
+    changedOnly(rows, out.results, settings, pending);
     load = out.coLeadState.load;
     cursor = out.coLeadState.cursor;
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -278,9 +323,9 @@ async function scoreInSlices(
 
 /**
  * Rescores every live deal of an org (open ones only with `openOnly`), streaming in id order
- * with a keyset cursor. The next batch is read and scored while the previous one is written;
- * each batch's versions, pointers and co-leads commit in one transaction, so a crash loses at
- * most the batch in flight and a rerun continues idempotently.
+ * with a keyset cursor. The next batch is read and scored while earlier ones are written; each
+ * batch's versions, pointers and co-leads commit in one transaction, so a crash loses at most
+ * the batches in flight and a rerun continues idempotently.
  */
 export async function rescoreOrg(
   database: Database,
@@ -299,16 +344,29 @@ export async function rescoreOrg(
   let coLeadCursor = initial.cursor;
   const counts = opts.onProgress ? await countDeals(database, orgId) : null;
   const total = counts ? (openOnly ? counts.open : counts.total) : 0;
+  const settings: WriteSettings = {
+    orgId,
+    modelVersionId: loaded.modelVersionId,
+    scoredAt: clock.at,
+    details: opts.onChanged !== undefined
+  };
 
   const read = (afterId: number) => {
     const p = readScoringBatch(database.sql, orgId, { afterId, limit, openOnly });
     p.catch(() => {}); // awaited later; keeps an early failure from being "unhandled"
     return p;
   };
+  const write = async (pending: Pending[]): Promise<void> => {
+    const w = await withRetry(() =>
+      database.sql.begin((tx) => writePending(tx, pending, settings))
+    );
+    changed += w.written.length;
+    if (opts.onChanged && w.changed.length > 0) await opts.onChanged(w.changed);
+  };
   let scored = 0;
   let changed = 0;
   let next = read(0);
-  let writing: Promise<void> = Promise.resolve();
+  const inFlight: Promise<void>[] = [];
   for (;;) {
     const rows = await next;
     if (rows.length === 0) break;
@@ -317,33 +375,27 @@ export async function rescoreOrg(
         ? Promise.resolve([])
         : read((rows[rows.length - 1] as ScoringDealRow).id);
     const coLeadState = { load, cursor: coLeadCursor, assigned: {} };
-    const out = await scoreInSlices(loaded.model, { ...loaded.ctx, coLeadState }, rows, assigned);
+    const out = await scoreInSlices(
+      loaded.model,
+      { ...loaded.ctx, coLeadState },
+      rows,
+      assigned,
+      settings
+    );
     load = out.load;
     coLeadCursor = out.cursor;
-    const pending = out.pending;
-    const cursor = coLeadCursor;
-    await writing; // one write in flight at a time: its failure stops the run here
-    writing =
-      pending.length === 0
-        ? Promise.resolve()
-        : withRetry(() =>
-            database.sql.begin(async (tx) => {
-              const w = await writePending(tx, orgId, pending, {
-                modelVersionId: loaded.modelVersionId,
-                scoredAt: clock.at,
-                details: opts.onChanged !== undefined
-              });
-              await saveCoLeadCursor(tx, orgId, cursor);
-              return w;
-            })
-          ).then(async (w) => {
-            changed += w.written.length;
-            if (opts.onChanged && w.changed.length > 0) await opts.onChanged(w.changed);
-          });
-    writing.catch(() => {});
+    // A failed write stops the run here (the oldest is awaited before another starts).
+    if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
+    if (out.pending.length > 0) {
+      const p = write(out.pending);
+      p.catch(() => {});
+      inFlight.push(p);
+    }
     scored += rows.length;
     opts.onProgress?.(scored, total);
   }
-  await writing;
+  for (const p of inFlight) await p;
+  // Once at the end: batches commit concurrently, and the cursor only breaks ties.
+  await saveCoLeadCursor(database.sql, orgId, coLeadCursor);
   return { scored, changed, seconds: (performance.now() - started) / 1000 };
 }

@@ -8,7 +8,14 @@ import { deals, scoreVersions } from '../../db/schema.ts';
 import type { Enqueuer } from '../../queue/enqueuer.ts';
 import { decodeCursor, encodeCursor, type KeyKind } from '../cursor.ts';
 import { ApiError, notFound } from '../errors.ts';
-import { dealScope, HUMANS, principalOf } from '../rbac.ts';
+import {
+  dealScope,
+  HUMANS,
+  principalOf,
+  scopeKind,
+  scopePlaceholders,
+  scopeValues
+} from '../rbac.ts';
 import type { Role } from '../principal.ts';
 import {
   DateTime,
@@ -19,7 +26,8 @@ import {
   RiskBandSchema,
   RsfsBandSchema,
   segmentColumn,
-  segmentFieldOf
+  segmentFieldOf,
+  type SegmentField
 } from './common.ts';
 
 const ScoreSummary = Type.Object({
@@ -261,6 +269,49 @@ export const dealRoutes: FastifyPluginAsyncTypebox<DealRoutesOptions> = async (
     status: Type.String()
   });
 
+  // One round trip: the deal, its latest score, its history and co-leads (as JSON). Prepared
+  // once per scope kind and segment field (it is the hottest read), then run with the values.
+  const buildDetail = (role: Role, field: SegmentField) =>
+    db
+      .select({
+        ...summaryColumns,
+        segment: segmentColumn(field),
+        factors: scoreVersions.factors,
+        history: sql<unknown>`(
+          SELECT COALESCE(json_agg(json_build_object(
+            'version', h.version, 'probability', h.probability, 'riskBand', h.risk_band,
+            'confidence', h.confidence, 'method', h.method, 'rsfs', h.rsfs,
+            'rsfsBand', h.rsfs_band, 'rsfsSampleSize', h.rsfs_sample_size,
+            'modelVersionId', h.model_version_id,
+            'scoredAt', to_char(h.scored_at AT TIME ZONE 'UTC', ${ISO_MS})
+          ) ORDER BY h.version DESC), '[]'::json)
+          FROM (SELECT * FROM score_versions
+                WHERE org_id = ${deals.orgId} AND deal_id = ${deals.id}
+                ORDER BY version DESC LIMIT ${HISTORY_LIMIT}) h)`,
+        coLeads: sql<unknown>`(
+          SELECT COALESCE(json_agg(json_build_object(
+            'id', c.id, 'suggestedRepId', c.suggested_rep_id, 'segment', c.segment,
+            'winRate', c.win_rate, 'sampleSize', c.sample_size, 'rank', c.rank,
+            'isPrimary', c.is_primary, 'reason', c.reason, 'status', c.status
+          ) ORDER BY c.rank, c.id), '[]'::json)
+          FROM co_lead_suggestions c
+          WHERE c.org_id = ${deals.orgId} AND c.deal_id = ${deals.id})`
+      })
+      .from(deals)
+      .leftJoin(scoreVersions, latestScoreJoin)
+      .where(
+        and(dealScope(scopePlaceholders(role)), eq(deals.externalId, sql.placeholder('dealId')))
+      )
+      .limit(1)
+      .prepare(`api_deal_detail_${scopeKind(role)}_${field}`);
+  const detailQueries = new Map<string, ReturnType<typeof buildDetail>>();
+  function detailQuery(role: Role, field: SegmentField) {
+    const key = `${scopeKind(role)}:${field}`;
+    let q = detailQueries.get(key);
+    if (!q) detailQueries.set(key, (q = buildDetail(role, field)));
+    return q;
+  }
+
   app.get(
     '/deals/:dealId',
     {
@@ -284,37 +335,10 @@ export const dealRoutes: FastifyPluginAsyncTypebox<DealRoutesOptions> = async (
     },
     async (request) => {
       const principal = principalOf(request);
-      const segCol = segmentColumn(segmentFieldOf(request.org));
-      // One round trip: the deal, its latest score, its history and co-leads (as JSON).
-      const rows = await db
-        .select({
-          ...summaryColumns,
-          segment: segCol,
-          factors: scoreVersions.factors,
-          history: sql<unknown>`(
-            SELECT COALESCE(json_agg(json_build_object(
-              'version', h.version, 'probability', h.probability, 'riskBand', h.risk_band,
-              'confidence', h.confidence, 'method', h.method, 'rsfs', h.rsfs,
-              'rsfsBand', h.rsfs_band, 'rsfsSampleSize', h.rsfs_sample_size,
-              'modelVersionId', h.model_version_id,
-              'scoredAt', to_char(h.scored_at AT TIME ZONE 'UTC', ${ISO_MS})
-            ) ORDER BY h.version DESC), '[]'::json)
-            FROM (SELECT * FROM score_versions
-                  WHERE org_id = ${deals.orgId} AND deal_id = ${deals.id}
-                  ORDER BY version DESC LIMIT ${HISTORY_LIMIT}) h)`,
-          coLeads: sql<unknown>`(
-            SELECT COALESCE(json_agg(json_build_object(
-              'id', c.id, 'suggestedRepId', c.suggested_rep_id, 'segment', c.segment,
-              'winRate', c.win_rate, 'sampleSize', c.sample_size, 'rank', c.rank,
-              'isPrimary', c.is_primary, 'reason', c.reason, 'status', c.status
-            ) ORDER BY c.rank, c.id), '[]'::json)
-            FROM co_lead_suggestions c
-            WHERE c.org_id = ${deals.orgId} AND c.deal_id = ${deals.id})`
-        })
-        .from(deals)
-        .leftJoin(scoreVersions, latestScoreJoin)
-        .where(and(dealScope(principal), eq(deals.externalId, request.params.dealId)))
-        .limit(1);
+      const rows = await detailQuery(principal.role, segmentFieldOf(request.org)).execute({
+        ...scopeValues(principal),
+        dealId: request.params.dealId
+      });
       const row = rows[0];
       if (!row) throw notFound('deal');
       return {
@@ -325,6 +349,22 @@ export const dealRoutes: FastifyPluginAsyncTypebox<DealRoutesOptions> = async (
       };
     }
   );
+
+  const idQueries = new Map<string, ReturnType<typeof buildIdQuery>>();
+  const buildIdQuery = (role: Role) =>
+    db
+      .select({ id: deals.id })
+      .from(deals)
+      .where(
+        and(dealScope(scopePlaceholders(role)), eq(deals.externalId, sql.placeholder('dealId')))
+      )
+      .limit(1)
+      .prepare(`api_deal_id_${scopeKind(role)}`);
+  function idQuery(role: Role) {
+    let q = idQueries.get(scopeKind(role));
+    if (!q) idQueries.set(scopeKind(role), (q = buildIdQuery(role)));
+    return q;
+  }
 
   const rescoreRoles: readonly Role[] = ['rep', 'manager', 'admin', 'integration'];
   app.post(
@@ -343,11 +383,10 @@ export const dealRoutes: FastifyPluginAsyncTypebox<DealRoutesOptions> = async (
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const rows = await db
-        .select({ id: deals.id })
-        .from(deals)
-        .where(and(dealScope(principal), eq(deals.externalId, request.params.dealId)))
-        .limit(1);
+      const rows = await idQuery(principal.role).execute({
+        ...scopeValues(principal),
+        dealId: request.params.dealId
+      });
       const deal = rows[0];
       if (!deal) throw notFound('deal');
       try {

@@ -23,6 +23,19 @@ export interface NewScoreVersion {
   sourceModstamp: Date | null;
 }
 
+/**
+ * A score version ready to store: its COPY text without the id (drawn at write time). Built as
+ * soon as a deal is scored, so a batch keeps one string per deal instead of the result graph.
+ */
+export interface PreparedScoreVersion {
+  dealId: number;
+  previousScoreId: number | null;
+  version: number;
+  resultHash: string;
+  /** Tab-separated columns after the id, newline-terminated (COPY text format). */
+  tail: string;
+}
+
 export interface WrittenScoreVersion {
   id: number;
   dealId: number;
@@ -42,18 +55,40 @@ function copyText(value: string): string {
 const num = (x: number | null | undefined): string =>
   x === null || x === undefined ? '\\N' : String(x);
 
+/** The COPY text of a score version (all columns but the id). */
+export function prepareScoreVersion(
+  orgId: string,
+  v: NewScoreVersion,
+  opts: { modelVersionId: number | null; scoredAt: Date }
+): PreparedScoreVersion {
+  const r = v.result;
+  const f = r.rsfs;
+  const tail =
+    `${copyText(orgId)}\t${v.dealId}\t${v.version}\t${num(r.probability)}\t${r.riskBand}\t` +
+    `${r.confidence}\t${r.method}\t${copyText(JSON.stringify(r.explanation))}\t` +
+    `${num(f?.rsfs)}\t${f ? f.band : '\\N'}\t${num(f?.n)}\t${num(f?.low)}\t${num(f?.high)}\t` +
+    `${num(opts.modelVersionId)}\t${v.resultHash}\t` +
+    `${v.sourceModstamp ? v.sourceModstamp.toISOString() : '\\N'}\t${opts.scoredAt.toISOString()}\n`;
+  return {
+    dealId: v.dealId,
+    previousScoreId: v.previousScoreId,
+    version: v.version,
+    resultHash: v.resultHash,
+    tail
+  };
+}
+
 /**
  * Stores score versions and moves each deal's pointer to its new version. A deal whose
  * latest_score_id is no longer `previousScoreId` (another writer got there first) is skipped.
- * Two steps, inside the caller's transaction: one UPDATE moves the pointers (taking the deal
- * row locks first, like every other writer, and drawing the new ids from the sequence), then
- * COPY writes the versions of the deals that moved.
+ * Two statements, inside the caller's transaction: one UPDATE moves the pointers (taking the
+ * deal row locks first, like every other writer, and drawing the new ids from the sequence),
+ * then COPY writes the versions of the deals that moved.
  */
 export async function insertScoreVersions(
   sql: Queryable,
   orgId: string,
-  rows: NewScoreVersion[],
-  opts: { modelVersionId: number | null; scoredAt: Date }
+  rows: PreparedScoreVersion[]
 ): Promise<WrittenScoreVersion[]> {
   if (rows.length === 0) return [];
   const dealIds = rows.map((r) => r.dealId);
@@ -67,27 +102,16 @@ export async function insertScoreVersions(
       AND d.latest_score_id IS NOT DISTINCT FROM u.prev_id
     RETURNING d.id, d.latest_score_id`;
   if (moved.length === 0) return [];
-  const newId = new Map<number, number>();
-  for (const m of moved) newId.set(Number(m.id), Number(m.latest_score_id));
+  const newId = new Map<number, string>();
+  for (const m of moved) newId.set(Number(m.id), m.latest_score_id);
 
-  const org = copyText(orgId);
-  const model = num(opts.modelVersionId);
-  const scoredAt = opts.scoredAt.toISOString();
   const written: WrittenScoreVersion[] = [];
-  const lines: string[] = [];
+  const chunks: string[] = [];
   for (const row of rows) {
     const id = newId.get(row.dealId);
     if (id === undefined) continue;
-    const r = row.result;
-    const f = r.rsfs;
-    lines.push(
-      `${id}\t${org}\t${row.dealId}\t${row.version}\t${num(r.probability)}\t${r.riskBand}\t` +
-        `${r.confidence}\t${r.method}\t${copyText(JSON.stringify(r.explanation))}\t` +
-        `${num(f?.rsfs)}\t${f ? f.band : '\\N'}\t${num(f?.n)}\t${num(f?.low)}\t${num(f?.high)}\t` +
-        `${model}\t${row.resultHash}\t` +
-        `${row.sourceModstamp ? row.sourceModstamp.toISOString() : '\\N'}\t${scoredAt}\n`
-    );
-    written.push({ id, dealId: row.dealId, version: row.version });
+    chunks.push(id, '\t', row.tail);
+    written.push({ id: Number(id), dealId: row.dealId, version: row.version });
   }
   const copy = await sql`
     COPY score_versions (id, org_id, deal_id, version, probability, risk_band, confidence, method,
@@ -96,7 +120,7 @@ export async function insertScoreVersions(
   await new Promise<void>((resolve, reject) => {
     copy.on('error', reject);
     copy.on('finish', resolve);
-    copy.end(lines.join(''));
+    copy.end(chunks.join(''));
   });
   return written;
 }
