@@ -240,10 +240,15 @@ export async function seedOrg(
       });
     });
   });
-  const coLeadIds = await db
-    .insert(coLeadSuggestions)
-    .values(coLeadRows)
-    .returning({ id: coLeadSuggestions.id, dealId: coLeadSuggestions.dealId });
+  const coLeadIds: { id: number; dealId: number }[] = [];
+  for (let start = 0; start < coLeadRows.length; start += 1000) {
+    coLeadIds.push(
+      ...(await db
+        .insert(coLeadSuggestions)
+        .values(coLeadRows.slice(start, start + 1000))
+        .returning({ id: coLeadSuggestions.id, dealId: coLeadSuggestions.dealId }))
+    );
+  }
   const rep1Deals = new Set(
     inserted.filter((_, i) => rows[i]!.ownerId === org.reps[0]).map((d) => d.id)
   );

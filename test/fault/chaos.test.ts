@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import type { Config } from '../../backend/src/config.ts';
 import { SalesforceEmulator } from '../sf-emulator/emulator.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -121,6 +122,7 @@ function startWorkerProcess(): Promise<ChildProcess> {
       DI_JWT_SECRET: config.DI_JWT_SECRET,
       DI_ENCRYPTION_KEY: config.DI_ENCRYPTION_KEY,
       LOG_LEVEL: 'silent',
+      WORKER_LOG_LEVEL: process.env.CHAOS_LOG ?? 'silent',
       WORKER_OPTIONS: JSON.stringify({ writebackDelayMs: 300, sweepEveryMs: 2_000 })
     },
     stdio: ['ignore', 'pipe', 'inherit']
@@ -195,7 +197,7 @@ test('Redis restart, a killed worker and 5% Salesforce failures lose nothing and
   const cleanEvents = changesFor(clean);
   progress(`clean run: ${cleanEvents.events.length} events`);
   {
-    const stack = await startStack({ config, database: db, workers: true, writebackDelayMs: 300 });
+    const stack = await startStack({ config, database: db, workers: true, writebackDelayMs: 300, log: pino({ level: process.env.CHAOS_LOG ?? 'silent' }) });
     try {
       for (let i = 0; i < cleanEvents.events.length; i += BATCH) {
         const res = await post(stack, clean, cleanEvents.events.slice(i, i + BATCH));

@@ -344,7 +344,7 @@ describe('sObject CRUD', () => {
       .upsert({ External_Id__c: 'single-1', Opportunity__c: opp, Rank__c: 1 }, 'External_Id__c');
     const again = await conn
       .sobject('Co_Lead_Suggestion__c')
-      .upsert({ External_Id__c: 'single-1', Opportunity__c: opp, Rank__c: 2 }, 'External_Id__c');
+      .upsert({ External_Id__c: 'single-1', Rank__c: 2 }, 'External_Id__c');
     assert.equal((first as { created: boolean }).created, true);
     assert.equal((again as { created: boolean }).created, false);
     assert.equal((again as { id: string }).id, (first as { id: string }).id);
@@ -453,7 +453,28 @@ describe('sObject Collections', () => {
       Rank__c: i + 1
     }));
     const first = await conn.upsert('Co_Lead_Suggestion__c', records, 'External_Id__c');
-    const second = await conn.upsert('Co_Lead_Suggestion__c', records, 'External_Id__c');
+    // The master-detail parent is create-only (not reparentable): an update may not send it.
+    const refused = await conn.upsert('Co_Lead_Suggestion__c', records, 'External_Id__c');
+    assert.deepEqual(
+      refused.map((r) => {
+        const e = (r as unknown as { errors: { statusCode: string; fields: string[] }[] })
+          .errors[0];
+        return [e?.statusCode, e?.fields];
+      }),
+      [
+        ['INVALID_FIELD_FOR_INSERT_UPDATE', ['Opportunity__c']],
+        ['INVALID_FIELD_FOR_INSERT_UPDATE', ['Opportunity__c']]
+      ]
+    );
+    // External ids match case-insensitively (External_Id__c is not case-sensitive).
+    const second = await conn.upsert(
+      'Co_Lead_Suggestion__c',
+      records.map(({ External_Id__c: k, Rank__c }) => ({
+        External_Id__c: k.toUpperCase(),
+        Rank__c
+      })),
+      'External_Id__c'
+    );
     assert.deepEqual(
       first.map((r) => r.created),
       [true, true]

@@ -33,6 +33,8 @@ export interface FieldDef {
   relationshipName?: string;
   externalId?: boolean;
   unique?: boolean;
+  /** Unique text compares case-insensitively unless this is set (Salesforce's default). */
+  caseSensitive?: boolean;
   defaultValue?: string | number | boolean;
 }
 
@@ -216,12 +218,15 @@ const objects: ObjectDef[] = [
   define('Co_Lead_Suggestion__c', 'a0C', [
     { name: 'Name', label: 'Suggestion Number', type: 'string', length: 80, createable: false },
     {
+      // Master-detail, reparentableMasterDetail=false in the package: set on create only,
+      // so an upsert that reaches an existing record must not send it.
       name: 'Opportunity__c',
       label: 'Opportunity',
       type: 'reference',
       referenceTo: 'Opportunity',
       relationshipName: 'Opportunity__r',
-      requiredOnCreate: true
+      requiredOnCreate: true,
+      updateable: false
     },
     {
       name: 'Suggested_User__c',

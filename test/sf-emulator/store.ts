@@ -143,6 +143,14 @@ function prepareFields(obj: ObjectDef, input: Row): Map<FieldDef, unknown> {
   return out;
 }
 
+/** Whether two stored values clash in a unique or external id field. */
+function sameKey(field: FieldDef, a: unknown, b: unknown): boolean {
+  if (typeof a === 'string' && typeof b === 'string' && !field.caseSensitive) {
+    return a.toLowerCase() === b.toLowerCase();
+  }
+  return a === b;
+}
+
 function roundTo(value: number, scale: number): number {
   const f = 10 ** scale;
   return Math.round(value * f) / f;
@@ -220,7 +228,7 @@ export class OrgStore implements RowSource {
   }
 
   findByField(obj: ObjectDef, field: FieldDef, value: unknown): Row[] {
-    return [...this.rows(obj.name, false)].filter((r) => r[field.name] === value);
+    return [...this.rows(obj.name, false)].filter((r) => sameKey(field, r[field.name], value));
   }
 
   present(obj: ObjectDef, row: Row): Row {
@@ -278,9 +286,10 @@ export class OrgStore implements RowSource {
     const prepared = records.map((r) => prepareFields(obj, r));
     // The same external id twice in one call: every one of those records fails.
     const seen = new Map<string, number>();
+    const seenKey = (v: string) => (extField.caseSensitive ? v : v.toLowerCase());
     for (const values of prepared) {
       const v = values.get(extField);
-      if (typeof v === 'string') seen.set(v, (seen.get(v) ?? 0) + 1);
+      if (typeof v === 'string') seen.set(seenKey(v), (seen.get(seenKey(v)) ?? 0) + 1);
     }
     return this.transaction(opts, (stage) =>
       prepared.map((values) => {
@@ -291,7 +300,7 @@ export class OrgStore implements RowSource {
             errors: [fail('MISSING_ARGUMENT', `${extField.name} not specified`, [extField.name])]
           };
         }
-        if ((seen.get(ext) ?? 0) > 1) {
+        if ((seen.get(seenKey(ext)) ?? 0) > 1) {
           return {
             success: false,
             errors: [
@@ -304,7 +313,9 @@ export class OrgStore implements RowSource {
         const existing =
           extField.type === 'id'
             ? stage.get(normalizeId(ext) ?? '')
-            : [...this.stagedRows(obj, stage)].find((r) => r[extField.name] === ext);
+            : [...this.stagedRows(obj, stage)].find((r) =>
+                sameKey(extField, r[extField.name], ext)
+              );
         if (existing && !existing.IsDeleted) {
           values.delete(extField);
           const result = this.updateOne(obj, existing.Id, values, opts, stage);
@@ -593,7 +604,7 @@ export class OrgStore implements RowSource {
     }
     if (obj.name === 'Co_Lead_Suggestion__c' && !row.Name) {
       this.autoNumber += 1;
-      row.Name = `CL-${String(this.autoNumber).padStart(6, '0')}`;
+      row.Name = `CLS-${String(this.autoNumber).padStart(6, '0')}`;
     }
   }
 
@@ -603,7 +614,7 @@ export class OrgStore implements RowSource {
     const others = [...this.stagedRows(obj, stage)].filter((r) => r.Id !== row.Id);
     for (const f of uniqueFields) {
       if (row[f.name] === null || row[f.name] === undefined) continue;
-      const clash = others.find((r) => r[f.name] === row[f.name]);
+      const clash = others.find((r) => sameKey(f, r[f.name], row[f.name]));
       if (clash) {
         return fail(
           'DUPLICATE_VALUE',

@@ -239,18 +239,7 @@ export async function writeback(
           settle(g, fromSaveResult(g.write, results[i] as SaveResult))
         );
       } else if (batch.type === CO_LEAD_OBJECT) {
-        counter.calls++;
-        const results = await client.upsertRecords(
-          CO_LEAD_OBJECT,
-          CO_LEAD_FIELDS.externalId,
-          batch.groups.map((g) => ({
-            ...g.write.fields,
-            [CO_LEAD_FIELDS.externalId]: g.write.recordKey
-          }))
-        );
-        batch.groups.forEach((g, i) =>
-          settle(g, fromSaveResult(g.write, results[i] as SaveResult))
-        );
+        await upsertCoLeads(client, batch.groups, settle, counter);
       } else {
         await addTeamMembers(client, batch.groups, settle, counter);
       }
@@ -263,6 +252,49 @@ export async function writeback(
     }
   }
   return { outcomes: outcomes as WriteOutcome[], calls: counter.calls, stoppedBy };
+}
+
+/**
+ * Co_Lead_Suggestion__c.Opportunity__c is a master-detail that cannot be reparented, so
+ * Salesforce refuses it on the update path of an upsert (INVALID_FIELD_FOR_INSERT_UPDATE)
+ * while a create needs it. New suggestions go through in one call; the ones that already
+ * existed are sent once more without it (a second call only when there are such records).
+ */
+async function upsertCoLeads(
+  client: SalesforceClient,
+  groups: Group[],
+  settle: (g: Group, o: Omit<WriteOutcome, 'recordKey' | 'objectType'>) => void,
+  counter: { calls: number }
+): Promise<void> {
+  const parent = CO_LEAD_FIELDS.opportunity;
+  const send = (batch: Group[], withParent: boolean) => {
+    counter.calls++;
+    return client.upsertRecords(
+      CO_LEAD_OBJECT,
+      CO_LEAD_FIELDS.externalId,
+      batch.map((g) => {
+        const fields: Record<string, unknown> = {
+          ...g.write.fields,
+          [CO_LEAD_FIELDS.externalId]: g.write.recordKey
+        };
+        if (!withParent) delete fields[parent];
+        return fields;
+      })
+    );
+  };
+  const first = await send(groups, true);
+  const existing: Group[] = [];
+  groups.forEach((g, i) => {
+    const r = first[i] as SaveResult;
+    const parentRefused = r.errors.some(
+      (e) => e.statusCode === 'INVALID_FIELD_FOR_INSERT_UPDATE' && e.fields.includes(parent)
+    );
+    if (!r.success && parentRefused && parent in g.write.fields) existing.push(g);
+    else settle(g, fromSaveResult(g.write, r));
+  });
+  if (!existing.length) return;
+  const second = await send(existing, false);
+  existing.forEach((g, i) => settle(g, fromSaveResult(g.write, second[i] as SaveResult)));
 }
 
 function callFailure(err: SalesforceError): Omit<WriteOutcome, 'recordKey' | 'objectType'> {

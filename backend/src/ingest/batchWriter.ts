@@ -143,7 +143,7 @@ const COUNTS = `
   (SELECT count(*) FILTER (WHERE inserted) FROM up)::int AS inserted,
   (SELECT count(*) FILTER (WHERE NOT inserted) FROM up)::int AS updated`;
 
-const UPSERT_SQL = `WITH b AS MATERIALIZED (${BATCH_TABLE}), ${UPSERT}
+const UPSERT_SQL = `WITH b AS (${BATCH_TABLE}), ${UPSERT}
   SELECT ${COUNTS}, '[]'::json AS stale`;
 
 // Every part of one statement sees the same snapshot: `stale` compares with deals as they were

@@ -40,6 +40,8 @@ export function resolveHeader(rawHeader: string[], mapping: Mapping = {}): Heade
 
   const blank = header.flatMap((name, i) => (name === '' ? [i + 1] : []));
   if (blank.length > 0) problems.push(`column(s) ${blank.join(', ')} have no name`);
+  const nul = header.flatMap((name, i) => (name.includes('\u0000') ? [i + 1] : []));
+  if (nul.length > 0) problems.push(`column name(s) ${nul.join(', ')} contain a NUL character`);
 
   const seenSource = new Map<string, number>();
   const seenTarget = new Map<string, string>();

@@ -545,6 +545,20 @@ describe('CSV import', () => {
     assert.deepEqual(deal?.attributes, { Notes: 'said "yes", then\r\nsigned' });
   });
 
+  test('a NUL character in a row is quarantined and its raw record is still stored', async () => {
+    const path = await csv([
+      'N1,2023-01-05,2023-02-01,rep_1,Saa\u0000S,APAC,Core,Inbound,Closed,1000,27,Won',
+      'N2,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won'
+    ]);
+    const report = await importFile(path, 'nul');
+    assert.equal(report.status, 'completed');
+    assert.equal(report.inserted, 1);
+    const [problem] = await stored(report.runId);
+    assert.equal(problem?.row_number, 1);
+    assert.equal(problem?.field, 'industry');
+    assert.equal((problem?.raw as Record<string, string>).industry, 'Saa\uFFFDS');
+  });
+
   test('the sample export imports completely and cleanly', async (t) => {
     try {
       await access(SAMPLE);

@@ -45,6 +45,7 @@ export interface ImportOptions {
 export interface ImportProgress {
   bytesRead: number;
   totalBytes: number;
+  /** Data rows parsed so far. */
   rowsRead: number;
 }
 
@@ -64,12 +65,18 @@ export interface ImportReport extends ImportCounts {
 const DEFAULT_BATCH = 5_000;
 const MAX_RECORD_BYTES = 1 << 20;
 
+// jsonb cannot hold NUL characters; the raw record shows them as U+FFFD.
+const storable = (value: string) =>
+  value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+
 /** The row's cells keyed by the file's column names, as stored in quarantined_rows.raw. */
 export function rawRecord(header: string[], values: string[]): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   const n = Math.min(header.length, values.length);
-  for (let i = 0; i < n; i++) raw[header[i] as string] = values[i];
-  if (values.length > header.length) raw._extra_fields = values.slice(header.length);
+  for (let i = 0; i < n; i++) raw[header[i] as string] = storable(values[i] as string);
+  if (values.length > header.length) {
+    raw._extra_fields = values.slice(header.length).map(storable);
+  }
   return raw;
 }
 
@@ -107,12 +114,31 @@ function isBlank(values: string[]): boolean {
   return values.length === 1 && (values[0] as string).trim() === '';
 }
 
+/** Creates the org when missing and the run row; `had`: the org already has deals. */
+async function startRun(
+  database: Database,
+  opts: ImportOptions
+): Promise<{ had: boolean; runId: number }> {
+  const { sql } = database;
+  await sql`
+    INSERT INTO orgs (id, name) VALUES (${opts.orgId}, ${opts.orgId}) ON CONFLICT (id) DO NOTHING`;
+  const [existing] = await sql<{ had: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM deals WHERE org_id = ${opts.orgId}) AS had`;
+  const [run] = await sql<{ id: number }[]>`
+    INSERT INTO import_runs (org_id, file_name, mapping)
+    VALUES (${opts.orgId}, ${basename(opts.path)},
+            ${opts.mapping ? JSON.stringify(opts.mapping) : null}::jsonb)
+    RETURNING id`;
+  return { had: existing!.had, runId: run!.id };
+}
+
 export async function importCsv(database: Database, opts: ImportOptions): Promise<ImportReport> {
   const started = performance.now();
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ImportInputError(`batch size must be a whole number >= 1, got ${batchSize}`);
   }
+  if (opts.orgId.trim() === '') throw new ImportInputError('the org id may not be empty');
   let totalBytes: number;
   try {
     const info = await stat(opts.path);
@@ -154,16 +180,14 @@ export async function importCsv(database: Database, opts: ImportOptions): Promis
   }
 
   const { sql } = database;
-  await sql`INSERT INTO orgs (id, name) VALUES (${opts.orgId}, ${opts.orgId}) ON CONFLICT (id) DO NOTHING`;
-  const [{ had }] = (await sql`
-    SELECT EXISTS (SELECT 1 FROM deals WHERE org_id = ${opts.orgId}) AS had`) as unknown as [
-    { had: boolean }
-  ];
-  const [{ id: runId }] = (await sql`
-    INSERT INTO import_runs (org_id, file_name, mapping)
-    VALUES (${opts.orgId}, ${basename(opts.path)},
-            ${opts.mapping ? JSON.stringify(opts.mapping) : null}::jsonb)
-    RETURNING id`) as unknown as [{ id: number }];
+  let had: boolean;
+  let runId: number;
+  try {
+    ({ had, runId } = await startRun(database, opts));
+  } catch (err) {
+    close();
+    throw err;
+  }
 
   const ledger = new DuplicateLedger();
   const staleRows = new Set<number>();
@@ -281,7 +305,7 @@ export async function importCsv(database: Database, opts: ImportOptions): Promis
         await inFlight; // at most one batch written while the next is read
         inFlight = send(full);
         inFlight.catch(() => {}); // handled when awaited; never an unhandled rejection
-        opts.onProgress?.({ bytesRead: input.bytesRead, totalBytes, rowsRead: totals.rowsRead });
+        opts.onProgress?.({ bytesRead: input.bytesRead, totalBytes, rowsRead: rowNumber });
       }
     }
     // The parser cannot resynchronise after a quote that never closes: nothing after it is read.
@@ -306,7 +330,7 @@ export async function importCsv(database: Database, opts: ImportOptions): Promis
     await inFlight.catch(() => {});
     close();
   }
-  opts.onProgress?.({ bytesRead: input.bytesRead, totalBytes, rowsRead: totals.rowsRead });
+  opts.onProgress?.({ bytesRead: input.bytesRead, totalBytes, rowsRead: rowNumber });
 
   const status = error === null ? 'completed' : 'failed';
   await sql`
@@ -319,10 +343,8 @@ export async function importCsv(database: Database, opts: ImportOptions): Promis
   >`
     SELECT row_number, field, reason, severity FROM quarantined_rows
      WHERE import_run_id = ${runId} ORDER BY row_number, id LIMIT ${limit}`;
-  const [{ n: problemCount }] = (await sql`
-    SELECT count(*)::int AS n FROM quarantined_rows WHERE import_run_id = ${runId}`) as unknown as [
-    { n: number }
-  ];
+  const [count] = await sql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM quarantined_rows WHERE import_run_id = ${runId}`;
   return {
     runId,
     orgId: opts.orgId,
@@ -336,7 +358,7 @@ export async function importCsv(database: Database, opts: ImportOptions): Promis
       reason: p.reason,
       severity: p.severity
     })),
-    problemCount,
+    problemCount: count!.n,
     seconds: (performance.now() - started) / 1000
   };
 }

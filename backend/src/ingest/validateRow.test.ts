@@ -158,6 +158,35 @@ describe('validateRow', () => {
     );
   });
 
+  test('an open deal keeps a usable sales_cycle_days and drops an unusable one with a warning', () => {
+    const open = { closed_date: '', outcome: '' };
+    assert.equal(
+      validateRow(row({ ...open, sales_cycle_days: '12' }), 1, plan).row?.salesCycleDays,
+      12
+    );
+    const huge = validateRow(row({ ...open, sales_cycle_days: '99999999999' }), 1, plan);
+    assert.equal(huge.row?.salesCycleDays, null);
+    assert.deepEqual(
+      huge.problems.map((p) => [p.severity, p.reason]),
+      [
+        [
+          'warning',
+          'sales_cycle_days "99999999999" is not a whole number of days from 0 to 36500; stored empty'
+        ]
+      ]
+    );
+  });
+
+  test('a NUL character quarantines the row (Postgres cannot store it)', () => {
+    assert.deepEqual(problems(row({ industry: 'Saa\u0000S' })), [
+      {
+        field: 'industry',
+        reason: 'industry contains a NUL character (\\0), which cannot be stored',
+        severity: 'error'
+      }
+    ]);
+  });
+
   test('a row with several problems reports every one of them', () => {
     const found = problems(row({ deal_id: '', deal_amount: 'x', outcome: 'Maybe' }));
     assert.deepEqual(

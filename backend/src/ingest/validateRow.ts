@@ -2,7 +2,7 @@
 // A row with any 'error' problem is quarantined; 'warning' problems are flagged and the row is
 // still imported. Every problem of a row is reported, not only the first.
 import { hash } from 'node:crypto';
-import { REQUIRED_VALUES, type CanonicalColumn } from './columns.ts';
+import { CANONICAL_COLUMNS, REQUIRED_VALUES, type CanonicalColumn } from './columns.ts';
 import { parseDate, type DateParse } from './dates.ts';
 import type { HeaderPlan } from './header.ts';
 
@@ -49,6 +49,7 @@ export interface RowResult {
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const WHOLE = /^[+-]?\d+$/;
+const MAX_CYCLE_DAYS = 36_500;
 
 // Module-level helpers (not closures): validateRow runs once per row, millions of times.
 function cellOf(values: string[], plan: HeaderPlan, column: CanonicalColumn): string {
@@ -86,6 +87,20 @@ export function validateRow(values: string[], rowNumber: number, plan: HeaderPla
         `columns would not line up (check quoting and delimiters)`
     );
     return { row: null, problems };
+  }
+
+  // Postgres text and jsonb cannot hold NUL characters: such a row cannot be stored as is.
+  for (let i = 0; i < values.length; i++) {
+    if ((values[i] as string).includes('\u0000')) {
+      const column = CANONICAL_COLUMNS.find((c) => plan.index[c] === i) ?? plan.header[i] ?? null;
+      add(
+        problems,
+        rowNumber,
+        column,
+        `${column} contains a NUL character (\\0), which cannot be stored`
+      );
+      return { row: null, problems };
+    }
   }
 
   for (const column of REQUIRED_VALUES) {
@@ -194,12 +209,12 @@ export function validateRow(values: string[], rowNumber: number, plan: HeaderPla
     }
   } else if (outcome === null && closedText === '' && cycleText !== '') {
     // An open deal: nothing to check it against, so it is kept as given when it is usable.
-    if (givenCycle === null || givenCycle < 0) {
+    if (givenCycle === null || givenCycle < 0 || givenCycle > MAX_CYCLE_DAYS) {
       add(
         problems,
         rowNumber,
         'sales_cycle_days',
-        `sales_cycle_days "${cycleText}" is not a whole number >= 0; stored empty`,
+        `sales_cycle_days "${cycleText}" is not a whole number of days from 0 to ${MAX_CYCLE_DAYS}; stored empty`,
         'warning'
       );
     } else {

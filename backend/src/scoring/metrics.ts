@@ -13,50 +13,62 @@ function ascendingOrder(scores: ArrayLike<number>): Uint32Array {
   return order;
 }
 
+/** Labels in ascending score order, and where each group of equal scores ends. */
+interface Ranked {
+  labels: Uint8Array;
+  groupEnds: Uint32Array;
+}
+
+function rank(scores: ArrayLike<number>, labels: ArrayLike<number>): Ranked {
+  const order = ascendingOrder(scores);
+  const sorted = new Uint8Array(order.length);
+  const ends: number[] = [];
+  for (let i = 0; i < order.length; i++) {
+    const k = order[i] as number;
+    sorted[i] = labels[k] === 1 ? 1 : 0;
+    const next = order[i + 1];
+    if (next === undefined || scores[next] !== scores[k]) ends.push(i + 1);
+  }
+  return { labels: sorted, groupEnds: Uint32Array.from(ends) };
+}
+
 /**
- * AUC with per-example weights (counts), over examples in ascending score order. Equal scores
- * form one group; a positive tied with a negative counts one half. O(n).
+ * AUC over ranked examples with optional weights (counts, by rank position). Equal scores form
+ * one group; a positive tied with a negative counts one half. O(n), sequential.
  */
-function weightedAucSorted(
-  order: Uint32Array,
-  scores: ArrayLike<number>,
-  labels: ArrayLike<number>,
-  weights: ArrayLike<number> | null
-): number {
+function weightedAuc(r: Ranked, weights: Uint32Array | null): number {
   let negBelow = 0; // weighted negatives with a strictly lower score
   let pairs = 0;
   let pos = 0;
   let neg = 0;
-  let i = 0;
-  while (i < order.length) {
-    const s = scores[order[i] as number] as number;
+  let start = 0;
+  for (let gi = 0; gi < r.groupEnds.length; gi++) {
+    const end = r.groupEnds[gi] as number;
     let gPos = 0;
     let gNeg = 0;
-    let j = i;
-    while (j < order.length && scores[order[j] as number] === s) {
-      const k = order[j] as number;
-      const w = weights ? (weights[k] as number) : 1;
-      if (labels[k] === 1) gPos += w;
+    for (let i = start; i < end; i++) {
+      const w = weights ? (weights[i] as number) : 1;
+      if (r.labels[i] === 1) gPos += w;
       else gNeg += w;
-      j++;
     }
     pairs += gPos * (negBelow + gNeg / 2);
     negBelow += gNeg;
     pos += gPos;
     neg += gNeg;
-    i = j;
+    start = end;
   }
   return pos === 0 || neg === 0 ? NaN : pairs / (pos * neg);
 }
 
 /** Area under the ROC curve; labels are 1 (won) or 0 (lost). NaN with only one class. */
 export function auc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
-  return weightedAucSorted(ascendingOrder(scores), scores, labels, null);
+  return weightedAuc(rank(scores, labels), null);
 }
 
 /**
  * Percentile bootstrap interval for the AUC: `resamples` resamples of the examples with
- * replacement (as counts), seeded. Sorting is done once, so each resample is O(n).
+ * replacement, seeded. Examples are ranked once; a resample is a count per rank position
+ * (drawing positions uniformly is drawing examples uniformly), so each resample is O(n).
  */
 export function bootstrapAucInterval(
   scores: ArrayLike<number>,
@@ -67,13 +79,13 @@ export function bootstrapAucInterval(
   const level = opts.level ?? 0.95;
   const rand = mulberry32(opts.seed ?? 1);
   const n = scores.length;
-  const order = ascendingOrder(scores);
-  const counts = new Float64Array(n);
+  const ranked = rank(scores, labels);
+  const counts = new Uint32Array(n);
   const values: number[] = [];
   for (let r = 0; r < resamples; r++) {
     counts.fill(0);
     for (let i = 0; i < n; i++) counts[Math.floor(rand() * n)]! += 1;
-    const v = weightedAucSorted(order, scores, labels, counts);
+    const v = weightedAuc(ranked, counts);
     if (!Number.isNaN(v)) values.push(v);
   }
   if (values.length === 0) return { low: NaN, high: NaN };

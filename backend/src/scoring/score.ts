@@ -248,7 +248,6 @@ export function scoreDealsWithState(
   const x = new Float64Array(ENCODED_WIDTH);
   const k = cm.columns.length;
   const credits = new Float64Array(k);
-  const featureValue = (j: number): number => x[cm.columns[j] as number] as number;
   const results: ScoreResult[] = new Array(deals.length);
 
   for (let i = 0; i < deals.length; i++) {
@@ -272,7 +271,7 @@ export function scoreDealsWithState(
     // Exact additive explanation on the calibrated logit.
     const contributions: Factor[] = new Array(k);
     let z = cm.baseline;
-    if (cm.trees) gbmCredits(cm.trees, featureValue, credits);
+    if (cm.trees) gbmCredits(cm.trees, x, 0, cm.columns, credits);
     for (let j = 0; j < k; j++) {
       const c = cm.trees
         ? cm.slope * (credits[j] as number)

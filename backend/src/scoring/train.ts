@@ -43,7 +43,7 @@ import {
 } from './types.ts';
 
 const ALL_FAMILIES: ModelFamily[] = ['main_effects', 'interactions', 'gbm'];
-const GBM_MAX_ROWS = 150_000;
+const GBM_MAX_ROWS = 60_000;
 /** Log-loss margin (about 0.15% of a typical log loss) a richer family must win by. */
 export const FAMILY_MARGIN = 0.001;
 /** Prior strength range for the rules model: few deals make the EB estimate unstable. */
@@ -107,7 +107,7 @@ function predictRaw(
   if (f.kind === 'linear') return rawLogits(x, columns, f.fit, rows);
   const out = new Float64Array(rows.length);
   rows.forEach((i, r) => {
-    out[r] = gbmRaw(f.fit, (j) => x[i * ENCODED_WIDTH + (columns[j] as number)] as number);
+    out[r] = gbmRaw(f.fit, x, i * ENCODED_WIDTH, columns);
   });
   return out;
 }

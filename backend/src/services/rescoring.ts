@@ -11,10 +11,13 @@ import {
   type ScoringDealRow
 } from '../db/repositories/deals.ts';
 import {
+  allocateScoreVersionIds,
+  insertFewScoreVersions,
   insertScoreVersions,
-  prepareScoreVersion,
+  prepareScoreVersions,
   probabilitiesAsOf,
-  type PreparedScoreVersion,
+  type NewScoreVersion,
+  type PreparedScoreVersions,
   type WrittenScoreVersion
 } from '../db/repositories/scores.ts';
 import {
@@ -55,19 +58,27 @@ export interface RescoreOptions {
   now?: string;
 }
 
-/**
- * A deal whose new result differs from its latest stored one, reduced to what the write needs:
- * the prepared COPY text, and the co-lead candidates. The full result is kept only when the
- * caller wants ChangedScore records (a batch of results is a large object graph to hold).
- */
-interface Pending {
+/** A deal whose new result differs from its latest stored one: what its co-leads need. */
+interface ChangedDeal {
   dealId: number;
   externalId: string;
   hadScore: boolean;
-  version: PreparedScoreVersion;
   coLeads: CoLeadCandidate[];
   ownerRsfs: number | null;
+  /** Kept only when the caller wants ChangedScore records. */
   result: ScoreResult | null;
+}
+
+/**
+ * Changed deals ready to write: their score versions already in COPY text (a batch holds a few
+ * large strings rather than thousands of result objects), plus the co-lead inputs.
+ */
+interface Pending {
+  /** Batch path: COPY text per slice. */
+  versions: PreparedScoreVersions[];
+  /** Per-event path (few deals): the versions themselves, written with one INSERT. */
+  few: NewScoreVersion[] | null;
+  deals: ChangedDeal[];
 }
 
 interface WriteSettings {
@@ -78,15 +89,21 @@ interface WriteSettings {
   details: boolean;
 }
 
-function changedOnly(
+/**
+ * Compares results with the stored hashes and prepares the changed ones (ids are drawn from
+ * the sequence now, so the COPY text can be built at once).
+ */
+async function prepareChanged(
+  sql: Queryable,
   rows: ScoringDealRow[],
   results: ScoreResult[],
   settings: WriteSettings,
-  into: Pending[]
-): void {
+  into: Pending
+): Promise<void> {
   if (results.length !== rows.length) {
     throw new Error(`scoring returned ${results.length} results for ${rows.length} deals`);
   }
+  const items: NewScoreVersion[] = [];
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as ScoringDealRow;
     const result = results[i] as ScoreResult;
@@ -97,27 +114,30 @@ function changedOnly(
     }
     const hash = resultHash(result);
     if (hash === row.latestScoreHash) continue;
-    into.push({
+    items.push({
+      dealId: row.id,
+      previousScoreId: row.latestScoreId,
+      version: row.latestVersion + 1,
+      result,
+      resultHash: hash,
+      sourceModstamp: row.sourceModstamp
+    });
+    into.deals.push({
       dealId: row.id,
       externalId: row.deal.id,
       hadScore: row.latestScoreId !== null,
-      version: prepareScoreVersion(
-        settings.orgId,
-        {
-          dealId: row.id,
-          previousScoreId: row.latestScoreId,
-          version: row.latestVersion + 1,
-          result,
-          resultHash: hash,
-          sourceModstamp: row.sourceModstamp
-        },
-        settings
-      ),
       coLeads: result.coLeads,
       ownerRsfs: result.rsfs ? result.rsfs.rsfs : null,
       result: settings.details ? result : null
     });
   }
+  if (items.length === 0) return;
+  if (into.few) {
+    into.few.push(...items);
+    return;
+  }
+  const ids = await allocateScoreVersionIds(sql, items.length);
+  into.versions.push(prepareScoreVersions(settings.orgId, items, ids, settings));
 }
 
 interface WriteOutcome {
@@ -133,20 +153,20 @@ interface WriteOutcome {
  */
 async function writePending(
   tx: Queryable,
-  pending: Pending[],
+  pending: Pending,
   settings: WriteSettings
 ): Promise<WriteOutcome> {
   const { orgId } = settings;
-  const written = await insertScoreVersions(
-    tx,
-    orgId,
-    pending.map((p) => p.version)
-  );
+  const written = pending.few
+    ? await insertFewScoreVersions(tx, orgId, pending.few, settings)
+    : await insertScoreVersions(tx, orgId, pending.versions);
   if (written.length === 0) return { written, changed: [] };
   const byDeal = new Map<number, WrittenScoreVersion>();
   for (const w of written) byDeal.set(w.dealId, w);
   const moved =
-    written.length === pending.length ? pending : pending.filter((p) => byDeal.has(p.dealId));
+    written.length === pending.deals.length
+      ? pending.deals
+      : pending.deals.filter((p) => byDeal.has(p.dealId));
   // Deals with candidates now, or that may have proposed ones from before (a stored version).
   const coLeadDeals = moved.filter((p) => p.coLeads.length > 0 || p.hadScore);
   await replaceCoLeadSuggestions(
@@ -252,9 +272,9 @@ export async function rescoreDeals(
         scoredAt: clock.at,
         details: true
       };
-      const pending: Pending[] = [];
-      changedOnly(rows, scored.results, settings, pending);
-      if (pending.length === 0) return [];
+      const pending: Pending = { versions: [], few: [], deals: [] };
+      await prepareChanged(tx, rows, scored.results, settings, pending);
+      if (pending.deals.length === 0) return [];
       const out = await writePending(tx, pending, settings);
       if (out.written.length > 0 && scored.coLeadState.cursor !== base.cursor) {
         await saveCoLeadCursor(tx, orgId, scored.coLeadState.cursor);
@@ -291,13 +311,14 @@ const WRITES_IN_FLIGHT = 2;
  * it changes, so passing an org-wide map would copy it per slice).
  */
 async function scoreInSlices(
+  sql: Queryable,
   model: TrainedModel | null,
   ctx: ScoringContext,
   deals: ScoringDealRow[],
   assigned: Record<string, string>,
   settings: WriteSettings
-): Promise<{ pending: Pending[]; load: Record<string, number>; cursor: number }> {
-  const pending: Pending[] = [];
+): Promise<{ pending: Pending; load: Record<string, number>; cursor: number }> {
+  const pending: Pending = { versions: [], few: null, deals: [] };
   let load = ctx.coLeadState.load;
   let cursor = ctx.coLeadState.cursor;
   for (let start = 0; start < deals.length; start += SLICE) {
@@ -313,9 +334,10 @@ async function scoreInSlices(
       { ...ctx, coLeadState: { load, cursor, assigned: mine } },
       slice
     );
-    changedOnly(rows, out.results, settings, pending);
     load = out.coLeadState.load;
     cursor = out.coLeadState.cursor;
+    // Awaits the id allocation: in-flight reads and writes progress meanwhile.
+    await prepareChanged(sql, rows, out.results, settings, pending);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return { pending, load, cursor };
@@ -356,7 +378,7 @@ export async function rescoreOrg(
     p.catch(() => {}); // awaited later; keeps an early failure from being "unhandled"
     return p;
   };
-  const write = async (pending: Pending[]): Promise<void> => {
+  const write = async (pending: Pending): Promise<void> => {
     const w = await withRetry(() =>
       database.sql.begin((tx) => writePending(tx, pending, settings))
     );
@@ -376,6 +398,7 @@ export async function rescoreOrg(
         : read((rows[rows.length - 1] as ScoringDealRow).id);
     const coLeadState = { load, cursor: coLeadCursor, assigned: {} };
     const out = await scoreInSlices(
+      database.sql,
       loaded.model,
       { ...loaded.ctx, coLeadState },
       rows,
@@ -386,7 +409,7 @@ export async function rescoreOrg(
     coLeadCursor = out.cursor;
     // A failed write stops the run here (the oldest is awaited before another starts).
     if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
-    if (out.pending.length > 0) {
+    if (out.pending.deals.length > 0) {
       const p = write(out.pending);
       p.catch(() => {});
       inFlight.push(p);

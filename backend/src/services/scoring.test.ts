@@ -167,7 +167,9 @@ describe('scoring services', () => {
       amount: canonical.amount * 7,
       sourceModstamp: new Date(`${now}T09:00:00Z`)
     });
-    const results = await Promise.all([1, 2, 3, 4].map(() => rescoreDeals(db, ORG, [dealId], { now })));
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() => rescoreDeals(db, ORG, [dealId], { now }))
+    );
     assert.equal(results.flat().length, 1, 'one of the four stored it, the others found it stored');
     const history = await listScoreHistory(db, ORG, dealId);
     assert.equal(history.length, before.length + 1);

@@ -24,16 +24,18 @@ export interface NewScoreVersion {
 }
 
 /**
- * A score version ready to store: its COPY text without the id (drawn at write time). Built as
- * soon as a deal is scored, so a batch keeps one string per deal instead of the result graph.
+ * Score versions ready to store: their COPY text in one string (one line per version, in
+ * order) and what moving the deals' pointers needs. Built as soon as a slice of deals is
+ * scored, so a batch holds a few large strings instead of thousands of result objects.
  */
-export interface PreparedScoreVersion {
-  dealId: number;
-  previousScoreId: number | null;
-  version: number;
-  resultHash: string;
-  /** Tab-separated columns after the id, newline-terminated (COPY text format). */
-  tail: string;
+export interface PreparedScoreVersions {
+  dealIds: number[];
+  previousScoreIds: (number | null)[];
+  /** Drawn from the sequence beforehand (allocateScoreVersionIds). */
+  ids: string[];
+  versions: number[];
+  resultHashes: string[];
+  text: string;
 }
 
 export interface WrittenScoreVersion {
@@ -55,63 +57,86 @@ function copyText(value: string): string {
 const num = (x: number | null | undefined): string =>
   x === null || x === undefined ? '\\N' : String(x);
 
-/** The COPY text of a score version (all columns but the id). */
-export function prepareScoreVersion(
+/** Draws `n` ids from the score_versions sequence for versions about to be written. */
+export async function allocateScoreVersionIds(sql: Queryable, n: number): Promise<string[]> {
+  if (n === 0) return [];
+  const rows = await sql<{ id: string }[]>`
+    SELECT nextval('score_versions_id_seq')::text AS id FROM generate_series(1, ${n}::int)`;
+  return rows.map((r) => r.id);
+}
+
+/** The COPY text (one line per version) of score versions with their allocated ids. */
+export function prepareScoreVersions(
   orgId: string,
-  v: NewScoreVersion,
+  items: NewScoreVersion[],
+  ids: string[],
   opts: { modelVersionId: number | null; scoredAt: Date }
-): PreparedScoreVersion {
-  const r = v.result;
-  const f = r.rsfs;
-  const tail =
-    `${copyText(orgId)}\t${v.dealId}\t${v.version}\t${num(r.probability)}\t${r.riskBand}\t` +
-    `${r.confidence}\t${r.method}\t${copyText(JSON.stringify(r.explanation))}\t` +
-    `${num(f?.rsfs)}\t${f ? f.band : '\\N'}\t${num(f?.n)}\t${num(f?.low)}\t${num(f?.high)}\t` +
-    `${num(opts.modelVersionId)}\t${v.resultHash}\t` +
-    `${v.sourceModstamp ? v.sourceModstamp.toISOString() : '\\N'}\t${opts.scoredAt.toISOString()}\n`;
+): PreparedScoreVersions {
+  if (ids.length !== items.length) {
+    throw new Error(`${ids.length} ids allocated for ${items.length} score versions`);
+  }
+  const org = copyText(orgId);
+  const model = num(opts.modelVersionId);
+  const scoredAt = opts.scoredAt.toISOString();
+  const lines = new Array<string>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const v = items[i] as NewScoreVersion;
+    const r = v.result;
+    const f = r.rsfs;
+    lines[i] =
+      `${ids[i]}\t${org}\t${v.dealId}\t${v.version}\t${num(r.probability)}\t${r.riskBand}\t` +
+      `${r.confidence}\t${r.method}\t${copyText(JSON.stringify(r.explanation))}\t` +
+      `${num(f?.rsfs)}\t${f ? f.band : '\\N'}\t${num(f?.n)}\t${num(f?.low)}\t${num(f?.high)}\t` +
+      `${model}\t${v.resultHash}\t` +
+      `${v.sourceModstamp ? v.sourceModstamp.toISOString() : '\\N'}\t${scoredAt}\n`;
+  }
   return {
-    dealId: v.dealId,
-    previousScoreId: v.previousScoreId,
-    version: v.version,
-    resultHash: v.resultHash,
-    tail
+    dealIds: items.map((v) => v.dealId),
+    previousScoreIds: items.map((v) => v.previousScoreId),
+    ids,
+    versions: items.map((v) => v.version),
+    resultHashes: items.map((v) => v.resultHash),
+    text: lines.join('')
   };
 }
 
 /**
- * Stores score versions and moves each deal's pointer to its new version. A deal whose
- * latest_score_id is no longer `previousScoreId` (another writer got there first) is skipped.
- * Two statements, inside the caller's transaction: one UPDATE moves the pointers (taking the
- * deal row locks first, like every other writer, and drawing the new ids from the sequence),
- * then COPY writes the versions of the deals that moved.
+ * Stores prepared score versions and moves each deal's pointer to its new version. A deal
+ * whose latest_score_id is no longer the one it was scored from (another writer got there
+ * first) is skipped. Two statements, inside the caller's transaction: one UPDATE moves the
+ * pointers (taking the deal row locks first, like every other writer), then COPY writes the
+ * versions of the deals that moved.
  */
 export async function insertScoreVersions(
   sql: Queryable,
   orgId: string,
-  rows: PreparedScoreVersion[]
+  groups: PreparedScoreVersions[]
 ): Promise<WrittenScoreVersion[]> {
-  if (rows.length === 0) return [];
-  const dealIds = rows.map((r) => r.dealId);
-  const prevIds = rows.map((r) => r.previousScoreId);
-  const hashes = rows.map((r) => r.resultHash);
-  const moved = await sql<{ id: string; latest_score_id: string }[]>`
-    UPDATE deals d SET latest_score_id = nextval('score_versions_id_seq'), latest_score_hash = u.hash
-    FROM unnest(${dealIds}::bigint[], ${prevIds}::bigint[], ${hashes}::text[])
-      AS u(deal_id, prev_id, hash)
+  const dealIds = groups.flatMap((g) => g.dealIds);
+  if (dealIds.length === 0) return [];
+  const moved = await sql<{ id: string }[]>`
+    UPDATE deals d SET latest_score_id = u.id, latest_score_hash = u.hash
+    FROM unnest(${dealIds}::bigint[], ${groups.flatMap((g) => g.previousScoreIds)}::bigint[],
+      ${groups.flatMap((g) => g.ids)}::bigint[], ${groups.flatMap((g) => g.resultHashes)}::text[])
+      AS u(deal_id, prev_id, id, hash)
     WHERE d.id = u.deal_id AND d.org_id = ${orgId}
       AND d.latest_score_id IS NOT DISTINCT FROM u.prev_id
-    RETURNING d.id, d.latest_score_id`;
+    RETURNING d.id`;
   if (moved.length === 0) return [];
-  const newId = new Map<number, string>();
-  for (const m of moved) newId.set(Number(m.id), m.latest_score_id);
-
+  const all = moved.length === dealIds.length;
+  const movedIds = new Set(all ? [] : moved.map((m) => Number(m.id)));
   const written: WrittenScoreVersion[] = [];
   const chunks: string[] = [];
-  for (const row of rows) {
-    const id = newId.get(row.dealId);
-    if (id === undefined) continue;
-    chunks.push(id, '\t', row.tail);
-    written.push({ id: Number(id), dealId: row.dealId, version: row.version });
+  for (const g of groups) {
+    // Lines end with the only unescaped newlines, so a skipped deal's line can be left out.
+    const lines = all ? null : g.text.split('\n');
+    for (let i = 0; i < g.dealIds.length; i++) {
+      const dealId = g.dealIds[i] as number;
+      if (!all && !movedIds.has(dealId)) continue;
+      if (lines) chunks.push(`${lines[i]}\n`);
+      written.push({ id: Number(g.ids[i]), dealId, version: g.versions[i] as number });
+    }
+    if (all) chunks.push(g.text);
   }
   const copy = await sql`
     COPY score_versions (id, org_id, deal_id, version, probability, risk_band, confidence, method,
@@ -120,9 +145,59 @@ export async function insertScoreVersions(
   await new Promise<void>((resolve, reject) => {
     copy.on('error', reject);
     copy.on('finish', resolve);
-    copy.end(chunks.join(''));
+    for (const c of chunks) copy.write(c);
+    copy.end();
   });
   return written;
+}
+
+/**
+ * Stores a few score versions (the per-event path) in one statement: moves each deal's pointer
+ * to a new id from the sequence (skipping deals whose latest_score_id is no longer the one they
+ * were scored from) and inserts the versions of the deals that moved. COPY costs extra round
+ * trips that dominate for a handful of rows; this is one.
+ */
+export async function insertFewScoreVersions(
+  sql: Queryable,
+  orgId: string,
+  items: NewScoreVersion[],
+  opts: { modelVersionId: number | null; scoredAt: Date }
+): Promise<WrittenScoreVersion[]> {
+  if (items.length === 0) return [];
+  const col = <T>(f: (v: NewScoreVersion) => T): T[] => items.map(f);
+  const rows = await sql<{ id: string; deal_id: string; version: number }[]>`
+    WITH input AS MATERIALIZED (
+      SELECT nextval('score_versions_id_seq') AS id, u.*
+      FROM unnest(${col((v) => v.dealId)}::bigint[], ${col((v) => v.previousScoreId)}::bigint[],
+        ${col((v) => v.version)}::int[], ${col((v) => v.result.probability)}::float8[],
+        ${col((v) => v.result.riskBand)}::text[], ${col((v) => v.result.confidence)}::text[],
+        ${col((v) => v.result.method)}::text[],
+        ${col((v) => JSON.stringify(v.result.explanation))}::text[],
+        ${col((v) => v.result.rsfs?.rsfs ?? null)}::float8[],
+        ${col((v) => v.result.rsfs?.band ?? null)}::text[],
+        ${col((v) => v.result.rsfs?.n ?? null)}::int[],
+        ${col((v) => v.result.rsfs?.low ?? null)}::float8[],
+        ${col((v) => v.result.rsfs?.high ?? null)}::float8[], ${col((v) => v.resultHash)}::text[],
+        ${col((v) => v.sourceModstamp?.toISOString() ?? null)}::text[])
+        AS u(deal_id, prev_id, version, probability, risk_band, confidence, method, factors, rsfs,
+          rsfs_band, rsfs_n, rsfs_low, rsfs_high, result_hash, source_modstamp)
+    ), moved AS (
+      UPDATE deals d SET latest_score_id = i.id, latest_score_hash = i.result_hash
+      FROM input i
+      WHERE d.id = i.deal_id AND d.org_id = ${orgId}
+        AND d.latest_score_id IS NOT DISTINCT FROM i.prev_id
+      RETURNING d.id
+    )
+    INSERT INTO score_versions (id, org_id, deal_id, version, probability, risk_band, confidence,
+      method, factors, rsfs, rsfs_band, rsfs_sample_size, rsfs_low, rsfs_high, model_version_id,
+      result_hash, source_modstamp, scored_at)
+    SELECT i.id, ${orgId}, i.deal_id, i.version, i.probability, i.risk_band, i.confidence,
+      i.method, i.factors::json, i.rsfs, i.rsfs_band, i.rsfs_n, i.rsfs_low, i.rsfs_high,
+      ${opts.modelVersionId}::int, i.result_hash, i.source_modstamp::timestamptz,
+      ${opts.scoredAt.toISOString()}::timestamptz
+    FROM input i JOIN moved m ON m.id = i.deal_id
+    RETURNING id, deal_id, version`;
+  return rows.map((r) => ({ id: Number(r.id), dealId: Number(r.deal_id), version: r.version }));
 }
 
 /**
