@@ -7,7 +7,7 @@ const db = await createTestDatabase();
 const emulator = await SalesforceEmulator.start();
 const config = testConfig(db.url);
 let t = Date.now();
-const org = await seedScoringOrg(db, config, emulator, { closed: 1500, open: 60, seed: 5 });
+const org = await seedScoringOrg(db, config, emulator, { closed: 1500, open: 400, seed: 5 });
 console.log('seeded', Date.now() - t); t = Date.now();
 const stack = await startStack({ config, database: db, workers: true, writebackDelayMs: 300, log: pino({ level: 'warn' }) });
 const events = org.open.flatMap((d, i) => [0, 1, 2].map((c) => opportunityChanged({ ...d, amount: d.amount + c * 1000, modstamp: new Date(Date.UTC(2026, 10, 22, 9) + c * 60000 + i * 1000) })));

@@ -65,9 +65,12 @@ async function serve(): Promise<void> {
 }
 
 async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; port: number }> {
+  // BENCH_API_CPU_PROF=<dir> writes a V8 CPU profile of the server (to see where time goes).
+  const prof = process.env.BENCH_API_CPU_PROF;
+  const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'],
+    [...flags, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve'],
     {
       env: {
         ...process.env,

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildEncodingTables, FEATURE_NAMES } from '../scoring/encoding.ts';
 import type { Deal, TrainedModel } from '../scoring/types.ts';
+import { generateDeals, trainModel } from '../scoring/index.ts';
 import { winRateDrivers } from './drivers.ts';
 
 // 200 closed deals: Fintech wins 80%, Retail 20%; reps r1/r2 win 50% each.
@@ -122,4 +123,20 @@ test('a tree model: weight by how often it splits on a feature', () => {
   assert.equal(report.drivers[0]!.feature, 'industry');
   assert.equal(report.drivers[0]!.weight, 1);
   assert.equal(report.drivers.find((d) => d.feature === 'amount')!.weight, 0.5);
+});
+
+test('reads a model trained by the scoring core (the stored JSON format)', () => {
+  const generated = generateDeals({ deals: 3000, seed: 3 });
+  const closed = generated.deals.filter((d) => d.outcome !== null);
+  const { model } = trainModel(closed, { bootstrapResamples: 50 });
+  const report = winRateDrivers(model, 4);
+  assert.deepEqual(
+    report.drivers.map((d) => d.feature).sort(),
+    [...model.featureSpec.features].sort()
+  );
+  assert.equal(Math.max(...report.drivers.map((d) => d.weight)), 1);
+  for (const d of report.drivers) {
+    assert.ok(d.summary.length > 0);
+    for (const e of d.effects) assert.equal(e.direction, e.effect >= 0 ? 'raises' : 'lowers');
+  }
 });

@@ -120,6 +120,29 @@ function reasonOf(c: RsfsResult, owner: RsfsResult, rank: number, primary: boole
     : `${fit}; alternative, rank ${rank} by fit in ${c.segment}`;
 }
 
+/** Per owner (table entry): the candidates and their reasons, built once. */
+interface OwnerPlan {
+  minSample: number;
+  candidates: RsfsResult[];
+  primaryReasons: string[];
+  alternativeReasons: string[];
+}
+const plans = new WeakMap<RsfsResult, OwnerPlan>();
+
+function planFor(table: RsfsTable, owner: RsfsResult, minSample: number): OwnerPlan {
+  const cached = plans.get(owner);
+  if (cached && cached.minSample === minSample) return cached;
+  const candidates = coLeadCandidates(table, owner, minSample);
+  const plan: OwnerPlan = {
+    minSample,
+    candidates,
+    primaryReasons: candidates.map((c, i) => reasonOf(c, owner, i + 1, true)),
+    alternativeReasons: candidates.map((c, i) => reasonOf(c, owner, i + 1, false))
+  };
+  plans.set(owner, plan);
+  return plan;
+}
+
 /** Co-lead suggestions for one deal (empty unless the owner's band is RED). */
 export function suggestCoLeads(
   ledger: CoLeadLedger,
@@ -132,7 +155,8 @@ export function suggestCoLeads(
     ledger.release(dealId);
     return [];
   }
-  const candidates = coLeadCandidates(table, owner, minSample);
+  const plan = planFor(table, owner, minSample);
+  const candidates = plan.candidates;
   if (candidates.length === 0) {
     ledger.release(dealId);
     return [];
@@ -145,6 +169,6 @@ export function suggestCoLeads(
     sampleSize: c.n,
     rank: i + 1,
     isPrimary: i === primary,
-    reason: reasonOf(c, owner, i + 1, i === primary)
+    reason: (i === primary ? plan.primaryReasons[i] : plan.alternativeReasons[i]) as string
   }));
 }

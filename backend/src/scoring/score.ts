@@ -50,6 +50,7 @@ interface CompiledModel {
   baseline: number;
   amountCenter: number;
   amountScale: number;
+  typicalAmount: number;
   method: 'model' | 'rules';
   confidence: 'normal' | 'low';
 }
@@ -103,6 +104,7 @@ function compile(model: TrainedModel): CompiledModel {
         : a * model.intercept + b,
     amountCenter: spec.amountCenter,
     amountScale: spec.amountScale || 1,
+    typicalAmount: Math.exp(spec.amountCenter),
     method: model.kind === 'rules' ? 'rules' : 'model',
     confidence: model.verdict === 'signal' ? 'normal' : 'low'
   };
@@ -160,7 +162,7 @@ function labelOf(
   const enc = cm.encoder;
   const column = cm.columns[j] as number;
   if (column === AMOUNT_INDEX) {
-    return amountLabel(deal.amount, Math.exp(cm.amountCenter));
+    return amountLabel(deal.amount, cm.typicalAmount);
   }
   if (column === FIT_INDEX) {
     if (fit.label !== undefined) return fit.label;

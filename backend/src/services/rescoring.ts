@@ -380,7 +380,12 @@ export async function rescoreOrg(
   };
   const write = async (pending: Pending): Promise<void> => {
     const w = await withRetry(() =>
-      database.sql.begin((tx) => writePending(tx, pending, settings))
+      database.sql.begin(async (tx) => {
+        // A batch lost in a crash is simply rescored by the next run (the writes are
+        // idempotent), so its commit need not wait for the WAL flush.
+        await tx`SET LOCAL synchronous_commit = off`;
+        return writePending(tx, pending, settings);
+      })
     );
     changed += w.written.length;
     if (opts.onChanged && w.changed.length > 0) await opts.onChanged(w.changed);

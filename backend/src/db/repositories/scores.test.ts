@@ -1,0 +1,131 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.ts';
+import type { ScoreResult } from '../../scoring/types.ts';
+import { copyNewDeals, getDealByExternalId, type CanonicalDeal } from './deals.ts';
+import {
+  allocateScoreVersionIds,
+  insertFewScoreVersions,
+  insertScoreVersions,
+  listScoreHistory,
+  prepareScoreVersions,
+  probabilitiesAsOf,
+  type NewScoreVersion
+} from './scores.ts';
+
+const ORG = 'org_scores_test';
+
+function deal(externalId: string): CanonicalDeal {
+  return {
+    externalId,
+    ownerId: 'rep_1',
+    managerId: null,
+    accountId: null,
+    name: null,
+    industry: 'SaaS',
+    region: null,
+    productType: null,
+    leadSource: null,
+    stage: 'Proposal',
+    amount: 1000,
+    createdDate: '2024-01-01',
+    closedDate: null,
+    salesCycleDays: null,
+    outcome: null,
+    attributes: {}
+  };
+}
+
+function result(dealId: string, probability: number, label = 'Rep "one" wins\tmost'): ScoreResult {
+  const factor = { feature: 'rep_overall', label, contribution: 0.25 };
+  return {
+    dealId,
+    probability,
+    logit: Math.log(probability / (1 - probability)),
+    riskBand: 'LOW',
+    confidence: 'normal',
+    method: 'model',
+    explanation: { baseline: -0.1, contributions: [factor], raising: [factor], lowering: [] },
+    rsfs: null,
+    coLeads: [],
+    modelVersion: null
+  };
+}
+
+describe('score versions repository', () => {
+  let db: TestDatabase;
+  const ids = new Map<string, number>();
+  const at = new Date('2024-06-01T00:00:00Z');
+
+  before(async () => {
+    db = await createTestDatabase();
+    await db.sql`INSERT INTO orgs (id, name) VALUES (${ORG}, 'Scores test')`;
+    await copyNewDeals(db, ORG, ['A', 'B', 'C'].map(deal));
+    for (const x of ['A', 'B', 'C']) ids.set(x, (await getDealByExternalId(db, ORG, x))!.id);
+  });
+  after(() => db.drop());
+
+  const version = (x: string, p: number, prev: number | null, v: number): NewScoreVersion => ({
+    dealId: ids.get(x)!,
+    previousScoreId: prev,
+    version: v,
+    result: result(x, p),
+    resultHash: `hash-${x}-${p}`,
+    sourceModstamp: null
+  });
+
+  test('a batch skips a deal another writer moved first, and stores the others exactly', async () => {
+    const items = [
+      version('A', 0.2, null, 1),
+      version('B', 0.3, null, 1),
+      version('C', 0.4, null, 1)
+    ];
+    const prepared = prepareScoreVersions(
+      ORG,
+      items,
+      await allocateScoreVersionIds(db.sql, items.length),
+      { modelVersionId: null, scoredAt: at }
+    );
+    // Meanwhile a webhook scores B.
+    const [other] = await insertFewScoreVersions(db.sql, ORG, [version('B', 0.9, null, 1)], {
+      modelVersionId: null,
+      scoredAt: at
+    });
+    assert.ok(other);
+
+    const written = await db.sql.begin((tx) => insertScoreVersions(tx, ORG, [prepared]));
+    assert.deepEqual(
+      written.map((w) => w.dealId),
+      [ids.get('A'), ids.get('C')]
+    );
+    const b = await listScoreHistory(db, ORG, ids.get('B')!);
+    assert.deepEqual(
+      b.map((h) => [h.version, h.probability]),
+      [[1, 0.9]],
+      "B keeps the other writer's version only"
+    );
+    const [a] = await listScoreHistory(db, ORG, ids.get('A')!);
+    assert.equal(a?.probability, 0.2);
+    assert.equal(
+      a?.factors.raising[0]?.label,
+      'Rep "one" wins\tmost',
+      'text survives COPY escaping'
+    );
+    assert.equal((await getDealByExternalId(db, ORG, 'A'))?.latestScoreId, a?.id);
+    assert.equal((await getDealByExternalId(db, ORG, 'B'))?.latestScoreId, other.id);
+  });
+
+  test('the 7-day baseline is the latest version scored at or before the cut-off', async () => {
+    const a = ids.get('A')!;
+    const [v1] = await listScoreHistory(db, ORG, a);
+    const later = new Date('2024-06-05T00:00:00Z');
+    await insertFewScoreVersions(db.sql, ORG, [version('A', 0.5, v1!.id, 2)], {
+      modelVersionId: null,
+      scoredAt: later
+    });
+    const cut = new Date('2024-06-03T00:00:00Z');
+    assert.deepEqual(await probabilitiesAsOf(db.sql, ORG, [a], cut), new Map([[a, 0.2]]));
+    assert.deepEqual(await probabilitiesAsOf(db.sql, ORG, [a], later), new Map([[a, 0.5]]));
+    assert.equal((await probabilitiesAsOf(db.sql, ORG, [a], new Date('2024-05-01'))).size, 0);
+  });
+});
