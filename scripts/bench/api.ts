@@ -11,6 +11,7 @@
 //   api_p99_ms  99th percentile latency in ms (target <= 20)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createTestDatabase } from '../../test/support/database.ts';
@@ -60,6 +61,10 @@ async function serve(): Promise<void> {
     await database.close();
     process.exit(0);
   };
+  // The parent asks for CPU time before and after the measured window (CPU per request).
+  process.on('message', (msg) => {
+    if (msg === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+  });
   process.once('SIGTERM', () => void stop());
   process.once('disconnect', () => void stop());
 }
@@ -97,6 +102,22 @@ async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; 
     child.once('exit', (code) => reject(new Error(`API server exited with ${code}`)));
   });
   return { child, port };
+}
+
+/** CPU time (user + system, microseconds) the server process has used so far. */
+async function serverCpu(child: ChildProcess): Promise<number> {
+  const reply = new Promise<number>((resolve) => {
+    const onMessage = (msg: unknown) => {
+      const cpu = (msg as { cpu?: NodeJS.CpuUsage }).cpu;
+      if (cpu) {
+        child.off('message', onMessage);
+        resolve(cpu.user + cpu.system);
+      }
+    };
+    child.on('message', onMessage);
+  });
+  child.send('cpu');
+  return reply;
 }
 
 function load(opts: autocannon.Options): Promise<autocannon.Result> {
@@ -144,7 +165,9 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
       ]
     };
     await load({ ...base, overallRate: RATE / 2, duration: 2 }); // warm-up: JIT, pool, caches
+    const cpuBefore = await serverCpu(server.child);
     const result = await load({ ...base, overallRate: RATE, duration: seconds });
+    const cpuMs = (await serverCpu(server.child)) - cpuBefore;
     if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
       throw new Error(
         `bench run had ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`
@@ -153,7 +176,9 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
     const rps = result['2xx'] / result.duration;
     log(
       `${result['2xx']} x 200 in ${result.duration.toFixed(1)} s at ${RATE}/s target: ` +
-        `p50 ${result.latency.p50} ms, p90 ${result.latency.p90} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`
+        `p50 ${result.latency.p50} ms, p90 ${result.latency.p90} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms; ` +
+        `server CPU ${(cpuMs / 1000 / result.requests.total).toFixed(2)} ms per request, ` +
+        `machine load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`
     );
     return { api_rps: Math.round(rps), api_p99_ms: result.latency.p99 };
   } finally {

@@ -32,6 +32,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
   const rsfs = computeRsfsTable(data.deals, DEFAULT_SCORING_SETTINGS);
   const rates: number[] = [];
   for (let pass = 0; pass < 3; pass++) {
+    // Loads and the cursor carry over; each batch passes only its own deals' assignments.
     let state: CoLeadState = { load: {}, cursor: 0 };
     const t = performance.now();
     for (let i = 0; i < open.length; i += BATCH) {
@@ -39,7 +40,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
         rsfs,
         settings: DEFAULT_SCORING_SETTINGS,
         now: data.endDate,
-        coLeadState: state
+        coLeadState: { load: state.load, cursor: state.cursor, assigned: {} }
       };
       state = scoreDealsWithState(outcome.model, ctx, open.slice(i, i + BATCH)).coLeadState;
     }

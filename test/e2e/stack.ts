@@ -20,6 +20,7 @@ import { createRedis } from '../../backend/src/queue/redis.ts';
 import type { SweepOptions } from '../../backend/src/queue/maintenance.ts';
 import { startWorkers, type WorkerSet } from '../../backend/src/queue/workers.ts';
 import type { WritebackOptions } from '../../backend/src/queue/writebackWorker.ts';
+import type { ScoreOptions } from '../../backend/src/queue/scoreWorker.ts';
 import { generateDeals } from '../../backend/src/scoring/index.ts';
 import { trainOrg } from '../../backend/src/services/training.ts';
 import type { SalesforceEmulator } from '../sf-emulator/emulator.ts';
@@ -41,6 +42,8 @@ export const TEST_WRITEBACK: Partial<WritebackOptions> = {
   backoffBaseMs: 200,
   backoffMaxMs: 2_000
 };
+
+export const TEST_SCORE: Partial<ScoreOptions> = { leaseMs: 15_000 };
 
 export const TEST_SWEEP: Partial<SweepOptions> = {
   receivedBeforeMs: 1_000,
@@ -110,6 +113,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       connections,
       writebackDelayMs: delay,
       writeback: opts.writeback ?? TEST_WRITEBACK,
+      score: TEST_SCORE,
       sweep: opts.sweep ?? TEST_SWEEP,
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
       ...(Array.isArray(opts.workers) ? { only: opts.workers } : {})

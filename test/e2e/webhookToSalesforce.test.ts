@@ -3,6 +3,7 @@
 // real jsforce client. Real Postgres and Redis; in-process app and workers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { pino } from 'pino';
 import { percent } from '../../backend/src/crm/fieldValues.ts';
 import { SalesforceEmulator } from '../sf-emulator/emulator.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -30,7 +31,7 @@ before(async () => {
   emulator = await SalesforceEmulator.start();
   config = testConfig(db.url);
   org = await seedScoringOrg(db, config, emulator, { closed: 1500, open: 40 });
-  stack = await startStack({ config, database: db, workers: true, writebackDelayMs: 200 });
+  stack = await startStack({ config, database: db, workers: true, writebackDelayMs: 200, log: pino({ level: process.env.E2E_LOG ?? 'silent' }) });
 });
 
 after(async () => {

@@ -10,7 +10,7 @@ import { createQueues, closeQueues } from '../../backend/src/queue/queues.ts';
 import { createRedis } from '../../backend/src/queue/redis.ts';
 import { upsertSchedulers } from '../../backend/src/queue/schedulers.ts';
 import { startWorkers } from '../../backend/src/queue/workers.ts';
-import { TEST_SF_CLIENT, TEST_SWEEP, TEST_WRITEBACK } from '../e2e/stack.ts';
+import { TEST_SCORE, TEST_SF_CLIENT, TEST_SWEEP, TEST_WRITEBACK } from '../e2e/stack.ts';
 
 const config = loadConfig();
 const options = JSON.parse(process.env.WORKER_OPTIONS ?? '{}') as {
@@ -34,6 +34,7 @@ const workers = startWorkers({
   }),
   writebackDelayMs: options.writebackDelayMs ?? 300,
   writeback: TEST_WRITEBACK,
+  score: TEST_SCORE,
   sweep: TEST_SWEEP
 });
 await upsertSchedulers(queues.maintenance, {

@@ -301,13 +301,18 @@ export const webhookInbox = pgTable(
     lastError: text('last_error'),
     receivedAt: ts('received_at').notNull().defaultNow(),
     enqueuedAt: ts('enqueued_at'),
-    processedAt: ts('processed_at')
+    processedAt: ts('processed_at'),
+    /** A score job holds the row until then (it processes rows in batches; a lease). */
+    claimedUntil: ts('claimed_until')
   },
   (t) => [
     uniqueIndex('webhook_inbox_org_event_uq').on(t.orgId, t.eventId),
     index('webhook_inbox_pending_idx')
       .on(t.receivedAt)
-      .where(sql`${t.status} <> 'done'`)
+      .where(sql`${t.status} <> 'done'`),
+    index('webhook_inbox_org_open_idx')
+      .on(t.orgId, t.id)
+      .where(sql`${t.status} IN ('received', 'enqueued')`)
   ]
 );
 

@@ -56,6 +56,8 @@ export interface BatchInput {
   reasonUpdates: { rowNumber: number; reason: string }[];
   /** Look for stored deals more recent than the incoming rows (needless for a new org). */
   checkStale: boolean;
+  /** Every row is new to the org (its first import, no row replacing an earlier one). */
+  allNew: boolean;
   /** Whether a row of an earlier batch was rejected as older than the stored deal. */
   wasStale: (rowNumber: number) => boolean;
   rawOf: (values: string[]) => Record<string, unknown>;
@@ -75,42 +77,26 @@ type Outcome = 'inserted' | 'updated' | 'unchanged';
 const RANK: Record<Outcome, number> = { unchanged: 0, updated: 1, inserted: 2 };
 
 /**
- * The batch as one JSON parameter: an array of tuples in the order BATCH_TABLE reads them.
- * One native JSON.stringify on Node's side, and no COPY: postgres.js 3.4 leaves a failed
- * COPY hanging inside a transaction (porsager/postgres#1173).
+ * The batch as one JSON parameter: per row [rowNumber, contentHash, ...canonicalJson], so the
+ * JSON each row already has for its hash is reused, not built again. JSON rather than COPY:
+ * postgres.js 3.4 leaves a failed COPY hanging inside a transaction (porsager/postgres#1173).
  */
 export function batchPayload(rows: BatchRow[]): string {
-  return JSON.stringify(
-    rows.map(({ row: r }) => [
-      r.rowNumber,
-      r.externalId,
-      r.ownerId,
-      r.managerId,
-      r.accountId,
-      r.industry,
-      r.region,
-      r.productType,
-      r.leadSource,
-      r.stage,
-      r.amount,
-      r.createdDate,
-      r.closedDate,
-      r.salesCycleDays,
-      r.outcome,
-      r.attributes,
-      r.contentHash
-    ])
-  );
+  const parts: string[] = [];
+  for (const { row } of rows) {
+    parts.push(`[${row.rowNumber},"${row.contentHash}",${row.canonicalJson.slice(1)}`);
+  }
+  return `[${parts.join(',')}]`;
 }
 
-// The batch as a table, read from the JSON parameter $1.
+// The batch as a table, read from the JSON parameter $1 (columns in STORED_FIELDS order).
 const BATCH_TABLE = `
-  SELECT (e->>0)::int AS row_number, e->>1 AS external_id, e->>2 AS owner_id,
-         e->>3 AS manager_id, e->>4 AS account_id, e->>5 AS industry, e->>6 AS region,
-         e->>7 AS product_type, e->>8 AS lead_source, e->>9 AS stage,
-         (e->>10)::double precision AS amount, (e->>11)::date AS created_date,
-         (e->>12)::date AS closed_date, (e->>13)::int AS sales_cycle_days, e->>14 AS outcome,
-         e->15 AS attributes, e->>16 AS content_hash
+  SELECT (e->>0)::int AS row_number, e->>1 AS content_hash, e->>2 AS external_id,
+         e->>3 AS owner_id, e->>4 AS manager_id, e->>5 AS account_id, e->>6 AS industry,
+         e->>7 AS region, e->>8 AS product_type, e->>9 AS lead_source, e->>10 AS stage,
+         (e->>11)::double precision AS amount, (e->>12)::date AS created_date,
+         (e->>13)::date AS closed_date, (e->>14)::int AS sales_cycle_days, e->>15 AS outcome,
+         e->16 AS attributes
     FROM jsonb_array_elements($1::text::jsonb) AS e`;
 
 // Recency order shared with duplicates.ts: closed_date (open = oldest), then created_date.
@@ -170,8 +156,35 @@ interface UpsertResult {
   stale: StaleRow[];
 }
 
+// A first import into an org with no deals: every row is a deal id seen for the first time in
+// the file and the org had none, so a plain INSERT does (no ON CONFLICT: ~20% less work per row
+// in Postgres). Only another process writing this org's deals at the same moment could collide;
+// the batch then fails on the unique index and the run stops, having lost nothing.
+const INSERT_NEW_SQL = `
+  INSERT INTO deals (org_id, external_id, owner_id, manager_id, account_id, industry, region,
+                     product_type, lead_source, stage, amount, created_date, closed_date,
+                     sales_cycle_days, outcome, attributes, content_hash)
+  SELECT $2, external_id, owner_id, manager_id, account_id, industry, region, product_type,
+         lead_source, stage, amount, created_date, closed_date, sales_cycle_days, outcome,
+         attributes, content_hash
+    FROM (${BATCH_TABLE}) AS b`;
+
 async function upsertDeals(tx: Tx, input: BatchInput): Promise<UpsertResult> {
   if (input.rows.length === 0) return { inserted: 0, updated: 0, stale: [] };
+  if (input.allNew) {
+    try {
+      const result = await tx.unsafe(INSERT_NEW_SQL, [batchPayload(input.rows), input.orgId]);
+      return { inserted: result.count, updated: 0, stale: [] };
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') {
+        throw new Error(
+          `another process wrote deals of org ${input.orgId} during its first import ` +
+            `(${(err as Error).message}); run the import again to merge the rest`
+        );
+      }
+      throw err;
+    }
+  }
   const [result] = await tx.unsafe<UpsertResult[]>(
     input.checkStale ? UPSERT_CHECK_STALE_SQL : UPSERT_SQL,
     [batchPayload(input.rows), input.orgId]

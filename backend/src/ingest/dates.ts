@@ -4,7 +4,25 @@
 export const DATE_FORMATS = ['YYYY-MM-DD', 'MM/DD/YYYY', 'DD/MM/YYYY'] as const;
 export type DateFormat = (typeof DATE_FORMATS)[number];
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})$/;
+// YYYY-MM-DD checked by character codes: no regex match arrays on the hot path.
+function isDigit(value: string, i: number): boolean {
+  const c = value.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+
+const ISO_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9];
+
+function isIso(value: string): boolean {
+  if (value.length !== 10 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return false;
+  for (const i of ISO_DIGITS) if (!isDigit(value, i)) return false;
+  return true;
+}
+
+function digits(value: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + (value.charCodeAt(i) - 48);
+  return n;
+}
 // Exports from spreadsheets often drop leading zeros (1/5/2024), so slash formats allow 1 or 2 digits.
 const SLASH = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
 const MS_PER_DAY = 86_400_000;
@@ -30,11 +48,11 @@ export function parseDate(value: string, format: DateFormat): DateParse {
   let month: number;
   let day: number;
   if (format === 'YYYY-MM-DD') {
-    const m = ISO.exec(value);
-    if (!m) return { ok: false, reason: `"${value}" is not a date in the format ${format}` };
-    year = Number(m[1]);
-    month = Number(m[2]);
-    day = Number(m[3]);
+    if (!isIso(value))
+      return { ok: false, reason: `"${value}" is not a date in the format ${format}` };
+    year = digits(value, 0, 4);
+    month = digits(value, 5, 7);
+    day = digits(value, 8, 10);
   } else {
     const m = SLASH.exec(value);
     if (!m) return { ok: false, reason: `"${value}" is not a date in the format ${format}` };

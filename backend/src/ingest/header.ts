@@ -14,7 +14,7 @@ export interface HeaderPlan {
   header: string[];
   /** Position of each canonical column in a row, or -1 when an optional one is absent. */
   index: Record<CanonicalColumn, number>;
-  /** Non-canonical columns, kept in deals.attributes under their name in the file. */
+  /** Non-canonical columns, kept in deals.attributes under their name in the file; by name. */
   attributes: { name: string; index: number }[];
   /** Value replacements per canonical column, from the mapping. */
   values: Partial<Record<CanonicalColumn, Map<string, string>>>;
@@ -87,6 +87,8 @@ export function resolveHeader(rawHeader: string[], mapping: Mapping = {}): Heade
     );
   }
 
+  // Sorted by name: attribute objects then always have the same key order (stable hashes).
+  attributes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const values: HeaderPlan['values'] = {};
   for (const [column, map] of Object.entries(mapping.values ?? {})) {
     if (map && isCanonicalColumn(column)) values[column] = new Map(Object.entries(map));

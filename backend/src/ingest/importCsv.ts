@@ -237,6 +237,7 @@ export async function importCsv(database: Database, opts: ImportOptions): Promis
         supersededInDb,
         reasonUpdates,
         checkStale: had,
+        allNew: !had && supersededInDb.length === 0,
         wasStale: (n) => staleRows.has(n),
         rawOf,
         readCounts: { rowsRead: b.rowsRead, quarantined: b.quarantined, flagged: b.flagged },

@@ -1,4 +1,7 @@
-// The score job: applies one inbox event (or a rescore request) and queues the writeback.
+// The score job: applies inbox events (or a rescore request) and queues the writeback.
+// A job claims its own event and, when more of the org's events wait, up to `batchSize` of
+// them (leased, FOR UPDATE SKIP LOCKED): one rescore and one outbox sync serve the batch, so
+// throughput grows with the backlog. Jobs whose events another job took finish at once.
 //   opportunity.changed  snapshot upsert (an older SystemModstamp changes nothing) -> rescore
 //                        (a new score version only when the result changed) -> outbox -> flush
 //   opportunity.deleted  the deal is marked deleted (its proposed co-leads expire)
@@ -18,10 +21,9 @@ import {
   type DealRecord
 } from '../db/repositories/deals.ts';
 import {
-  countInboxAttempt,
-  getInboxRow,
-  markInboxDone,
-  markInboxError,
+  claimInboxBatch,
+  markInboxBatchDone,
+  releaseInboxRows,
   type InboxRow
 } from '../db/repositories/inbox.ts';
 import type { SalesforceConnections } from '../crm/connection.ts';
@@ -31,6 +33,17 @@ import { rescoreDeals } from '../services/rescoring.ts';
 import { scoreVersionsWritten } from '../observability/metrics.ts';
 import { queueTeamMember, syncOutboxForDeals } from './outboxSync.ts';
 import { addWriteback, type InboxJob, type RescoreJob } from './queues.ts';
+
+export interface ScoreOptions {
+  /** Most inbox rows one job processes together (one rescore, one outbox sync). */
+  batchSize: number;
+  /** How long a job holds the rows it claimed. */
+  leaseMs: number;
+  /** Claims of a row before it is failed for good (an operator looks at it then). */
+  maxAttempts: number;
+}
+
+export const DEFAULT_SCORE_OPTIONS: ScoreOptions = { batchSize: 100, leaseMs: 60_000, maxAttempts: 8 };
 
 export interface ScoreDeps {
   database: Database;
@@ -42,6 +55,7 @@ export interface ScoreDeps {
   log: Logger;
   /** The scoring clock (YYYY-MM-DD or ISO); default the real clock. */
   now?: () => string | undefined;
+  options?: Partial<ScoreOptions>;
 }
 
 /** Fields Outbound Messages cannot carry (relationship fields): taken from what we know. */
@@ -56,30 +70,58 @@ interface StoredEvent {
   fields?: Record<string, unknown>;
 }
 
+export interface BatchOutcome {
+  /** Inbox rows processed and marked done. */
+  done: number;
+  /** Rows that cannot be processed (bad data): failed for good, with the reason. */
+  invalid: number;
+  /** Rows that failed this time and will be tried again. */
+  retry: number;
+  changedScores: number;
+  outboxRows: number;
+}
+
 export type ScoreOutcome =
   | { outcome: 'skipped'; reason: string }
-  | { outcome: 'stale' }
-  | { outcome: 'unchanged' }
-  | { outcome: 'scored'; changedScores: number; outboxRows: number }
-  | { outcome: 'deleted'; changed: boolean }
-  | { outcome: 'decision'; status: string; applied: boolean };
+  | ({ outcome: 'batch'; rows: number } & BatchOutcome)
+  | { outcome: 'scored'; changedScores: number; outboxRows: number };
+
+const UNIQUE_VIOLATION = '23505';
+
+class InvalidEvent extends Error {}
 
 export function scoreProcessor(deps: ScoreDeps) {
   const { database, log } = deps;
-  const now = () => deps.now?.();
-
-  /** Rescore (stores a version only on change), rebuild the outbox rows, queue a flush. */
-  async function rescoreAndQueue(orgId: string, dealId: number) {
-    const changed = await rescoreDeals(database, orgId, [dealId], nowOption());
-    if (changed.length > 0) scoreVersionsWritten.inc({ org: orgId }, changed.length);
-    const sync = await syncOutboxForDeals(database, orgId, [dealId]);
-    if (sync.pending) await addWriteback(deps.writebackQueue, orgId, deps.writebackDelayMs);
-    return { changedScores: changed.length, outboxRows: sync.changedRows };
-  }
+  const opts = { ...DEFAULT_SCORE_OPTIONS, ...deps.options };
 
   function nowOption(): { now?: string } {
-    const n = now();
+    const n = deps.now?.();
     return n === undefined ? {} : { now: n };
+  }
+
+  /**
+   * Rescores (a version is stored only on change). Two jobs rescoring one deal at the same
+   * moment can collide on the version number; the loser simply tries again.
+   */
+  async function rescore(orgId: string, dealIds: number[]) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const changed = await rescoreDeals(database, orgId, dealIds, nowOption());
+        if (changed.length > 0) scoreVersionsWritten.inc({ org: orgId }, changed.length);
+        return changed;
+      } catch (err) {
+        if ((err as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= 4) throw err;
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
+      }
+    }
+  }
+
+  /** Rescore, rebuild the outbox rows from what is stored, queue a flush if anything waits. */
+  async function rescoreAndQueue(orgId: string, dealIds: number[]) {
+    if (dealIds.length === 0) return { changedScores: 0, outboxRows: 0, pending: false };
+    const changed = await rescore(orgId, dealIds);
+    const sync = await syncOutboxForDeals(database, orgId, dealIds);
+    return { changedScores: changed.length, outboxRows: sync.changedRows, pending: sync.pending };
   }
 
   /** What an outbound message lacks, from the stored deal or (new deal) from Salesforce. */
@@ -101,13 +143,17 @@ export function scoreProcessor(deps: ScoreDeps) {
         // The message's own values are the ones of this event; Salesforce adds the rest.
         if (record) return { ...record, ...fields };
       } catch (err) {
-        log.warn({ orgId, recordId: ev.recordId, err: (err as Error).message }, 'could not fetch the Opportunity an outbound message names');
+        log.warn(
+          { orgId, recordId: ev.recordId, err: (err as Error).message },
+          'could not fetch the Opportunity an outbound message names'
+        );
       }
     }
     return fields; // industry stays Unknown until the next sync or webhook tells
   }
 
-  async function opportunityChanged(row: InboxRow, ev: StoredEvent): Promise<ScoreOutcome> {
+  /** Applies a change to the snapshot; returns the deal to rescore, or null. */
+  async function opportunityChanged(row: InboxRow, ev: StoredEvent): Promise<number | null> {
     const fields =
       row.source === 'outbound_message'
         ? await completeOutboundFields(row.orgId, ev)
@@ -116,7 +162,7 @@ export function scoreProcessor(deps: ScoreDeps) {
     try {
       deal = toCanonicalDeal(fields);
     } catch (err) {
-      if (err instanceof DealValidationError) throw new UnrecoverableError(err.message);
+      if (err instanceof DealValidationError) throw new InvalidEvent(err.message);
       throw err;
     }
     const up = await upsertDealSnapshot(database, row.orgId, deal);
@@ -125,27 +171,26 @@ export function scoreProcessor(deps: ScoreDeps) {
       // finished; finish the work (each step is idempotent). Older: nothing to do.
       const stored = await getDealByExternalId(database, row.orgId, deal.externalId);
       const storedAt = stored?.sourceModstamp ? new Date(stored.sourceModstamp).getTime() : NaN;
-      if (storedAt !== deal.sourceModstamp.getTime()) return { outcome: 'stale' };
-    } else if (!up.changed) {
-      return { outcome: 'unchanged' };
+      return storedAt === deal.sourceModstamp.getTime() ? up.dealId : null;
     }
-    return { outcome: 'scored', ...(await rescoreAndQueue(row.orgId, up.dealId)) };
+    return up.changed ? up.dealId : null;
   }
 
-  async function opportunityDeleted(row: InboxRow, ev: StoredEvent): Promise<ScoreOutcome> {
-    const out = await markDealDeleted(database, row.orgId, ev.recordId, new Date(ev.systemModstamp));
-    return { outcome: 'deleted', changed: out.changed };
-  }
-
-  async function coLeadDecided(row: InboxRow, ev: StoredEvent): Promise<ScoreOutcome> {
+  /**
+   * Records a co-lead decision, forward only (proposed -> approved / rejected). A repeat of
+   * the same decision changes nothing but still (re)queues its effect, so a retry completes
+   * it. Returns whether a write waits in the outbox.
+   */
+  async function coLeadDecided(row: InboxRow, ev: StoredEvent): Promise<boolean> {
     const f = ev.fields ?? {};
     const status = f.Status__c === 'Approved' ? 'approved' : 'rejected';
     const externalId = String(f.External_Id__c);
     const decidedBy = typeof f.Decided_By__c === 'string' ? f.Decided_By__c : null;
-    const decidedAt = typeof f.Decided_At__c === 'string' ? f.Decided_At__c : (ev.occurredAt ?? ev.systemModstamp);
-    // Forward only: a suggestion is decided once; a repeat of the same decision is a no-op
-    // here but still (re)queues its effects, so a retried job completes them.
-    const rows = await database.sql<{ status: string; suggested_rep_id: string; deal_external_id: string; applied: boolean }[]>`
+    const decidedAt =
+      typeof f.Decided_At__c === 'string' ? f.Decided_At__c : (ev.occurredAt ?? ev.systemModstamp);
+    const rows = await database.sql<
+      { status: string; suggested_rep_id: string; deal_external_id: string; applied: boolean }[]
+    >`
       WITH decided AS (
         UPDATE co_lead_suggestions SET status = ${status}, decided_by = ${decidedBy},
           decided_at = ${decidedAt}::timestamptz,
@@ -160,64 +205,118 @@ export function scoreProcessor(deps: ScoreDeps) {
     const current = rows[0];
     if (!current) {
       log.warn({ orgId: row.orgId, externalId }, 'decision on an unknown co-lead suggestion ignored');
-      return { outcome: 'skipped', reason: 'unknown suggestion' };
+      return false;
     }
-    // The UPDATE ran in the same statement: `current.status` may still show the old value.
-    const applied = current.applied;
-    const effective = applied ? status : current.status;
-    if (effective === 'approved' && status === 'approved') {
-      const pending = await queueTeamMember(
-        database,
-        row.orgId,
-        current.deal_external_id,
-        current.suggested_rep_id
-      );
-      if (pending) await addWriteback(deps.writebackQueue, row.orgId, deps.writebackDelayMs);
-    }
-    return { outcome: 'decision', status: effective, applied };
+    // The UPDATE ran in the same statement: `current.status` shows the value before it.
+    const effective = current.applied ? status : current.status;
+    if (effective !== 'approved' || status !== 'approved') return false;
+    return queueTeamMember(database, row.orgId, current.deal_external_id, current.suggested_rep_id);
   }
 
-  async function applyEvent(row: InboxRow): Promise<ScoreOutcome> {
-    const ev = row.payload as StoredEvent;
-    switch (row.type) {
-      case 'opportunity.changed':
-        return opportunityChanged(row, ev);
-      case 'opportunity.deleted':
-        return opportunityDeleted(row, ev);
-      case 'co_lead.decided':
-        return coLeadDecided(row, ev);
-      default:
-        throw new UnrecoverableError(`unknown event type ${JSON.stringify(row.type)}`);
+  /** Applies a batch of one org's events; throws if any step fails (nothing is marked done). */
+  async function applyBatch(orgId: string, rows: InboxRow[]): Promise<BatchOutcome> {
+    const toRescore = new Set<number>();
+    const done: number[] = [];
+    const invalid: { id: number; error: string; final: boolean }[] = [];
+    let flush = false;
+    for (const row of rows) {
+      const ev = row.payload as StoredEvent;
+      try {
+        switch (row.type) {
+          case 'opportunity.changed': {
+            const dealId = await opportunityChanged(row, ev);
+            if (dealId !== null) toRescore.add(dealId);
+            break;
+          }
+          case 'opportunity.deleted':
+            await markDealDeleted(database, orgId, ev.recordId, new Date(ev.systemModstamp));
+            break;
+          case 'co_lead.decided':
+            if (await coLeadDecided(row, ev)) flush = true;
+            break;
+          default:
+            throw new InvalidEvent(`unknown event type ${JSON.stringify(row.type)}`);
+        }
+        done.push(row.id);
+      } catch (err) {
+        if (!(err instanceof InvalidEvent)) throw err;
+        invalid.push({ id: row.id, error: err.message, final: true });
+      }
+    }
+    const scored = await rescoreAndQueue(orgId, [...toRescore]);
+    if (flush || scored.pending) {
+      await addWriteback(deps.writebackQueue, orgId, deps.writebackDelayMs);
+    }
+    await markInboxBatchDone(database, done);
+    await releaseInboxRows(database, invalid, opts.maxAttempts);
+    if (invalid.length > 0) {
+      log.warn({ orgId, invalid }, 'inbox events that cannot be processed were failed');
+    }
+    return {
+      done: done.length,
+      invalid: invalid.length,
+      retry: 0,
+      changedScores: scored.changedScores,
+      outboxRows: scored.outboxRows
+    };
+  }
+
+  /** A batch, or, when the batch fails, each row on its own so one bad row holds none back. */
+  async function processRows(orgId: string, rows: InboxRow[]): Promise<BatchOutcome & { failedIds: number[] }> {
+    try {
+      return { ...(await applyBatch(orgId, rows)), failedIds: [] };
+    } catch (err) {
+      if (rows.length === 1) {
+        const row = rows[0] as InboxRow;
+        const message = err instanceof Error ? err.message : String(err);
+        await releaseInboxRows(database, [{ id: row.id, error: message, final: false }], opts.maxAttempts).catch(
+          () => undefined
+        );
+        log.warn({ orgId, inboxId: row.id, err: message }, 'inbox event failed; it will be retried');
+        return { done: 0, invalid: 0, retry: 1, changedScores: 0, outboxRows: 0, failedIds: [row.id] };
+      }
+      const total = { done: 0, invalid: 0, retry: 0, changedScores: 0, outboxRows: 0, failedIds: [] as number[] };
+      for (const row of rows) {
+        const one = await processRows(orgId, [row]);
+        total.done += one.done;
+        total.invalid += one.invalid;
+        total.retry += one.retry;
+        total.changedScores += one.changedScores;
+        total.outboxRows += one.outboxRows;
+        total.failedIds.push(...one.failedIds);
+      }
+      return total;
     }
   }
 
   async function inbox(job: Job<InboxJob>): Promise<ScoreOutcome> {
     const { inboxId, orgId } = job.data;
-    const row = await getInboxRow(database, inboxId);
-    if (!row) return { outcome: 'skipped', reason: 'no such inbox row' };
-    if (row.orgId !== orgId) throw new UnrecoverableError(`inbox row ${inboxId} is not of org ${orgId}`);
-    if (row.status === 'done') return { outcome: 'skipped', reason: 'already done' };
-    await countInboxAttempt(database, inboxId);
-    try {
-      const outcome = await applyEvent(row);
-      await markInboxDone(database, inboxId);
-      return outcome;
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      await markInboxError(database, inboxId, message, final).catch(() => undefined);
-      throw err;
+    const rows = await claimInboxBatch(database, orgId, {
+      first: inboxId,
+      limit: opts.batchSize,
+      leaseMs: opts.leaseMs
+    });
+    if (rows.length === 0) return { outcome: 'skipped', reason: 'done, or held by another job' };
+    const out = await processRows(orgId, rows);
+    if (out.failedIds.includes(inboxId)) {
+      // This job's own event failed: let BullMQ retry it with backoff.
+      throw new Error(`inbox event ${inboxId} failed; see webhook_inbox.last_error`);
     }
+    const { failedIds, ...summary } = out;
+    void failedIds;
+    return { outcome: 'batch', rows: rows.length, ...summary };
   }
 
-  async function rescore(job: Job<RescoreJob>): Promise<ScoreOutcome> {
+  async function rescoreJob(job: Job<RescoreJob>): Promise<ScoreOutcome> {
     const { orgId, dealId } = job.data;
-    return { outcome: 'scored', ...(await rescoreAndQueue(orgId, dealId)) };
+    const out = await rescoreAndQueue(orgId, [dealId]);
+    if (out.pending) await addWriteback(deps.writebackQueue, orgId, deps.writebackDelayMs);
+    return { outcome: 'scored', changedScores: out.changedScores, outboxRows: out.outboxRows };
   }
 
   return async function process(job: Job): Promise<ScoreOutcome> {
     if (job.name === 'inbox') return inbox(job as Job<InboxJob>);
-    if (job.name === 'rescore') return rescore(job as Job<RescoreJob>);
+    if (job.name === 'rescore') return rescoreJob(job as Job<RescoreJob>);
     throw new UnrecoverableError(`unknown score job ${job.name}`);
   };
 }

@@ -12,7 +12,7 @@ import { jobDuration, jobFailures } from '../observability/metrics.ts';
 import { maintenanceProcessor, type SweepOptions } from './maintenance.ts';
 import type { QueueName, Queues } from './queues.ts';
 import { createRedis } from './redis.ts';
-import { scoreProcessor } from './scoreWorker.ts';
+import { scoreProcessor, type ScoreOptions } from './scoreWorker.ts';
 import { writebackProcessor, type WritebackOptions } from './writebackWorker.ts';
 
 export interface WorkerSetOptions {
@@ -28,6 +28,7 @@ export interface WorkerSetOptions {
   only?: QueueName[];
   concurrency?: Partial<Record<QueueName, number>>;
   writeback?: Partial<WritebackOptions>;
+  score?: Partial<ScoreOptions>;
   sweep?: Partial<SweepOptions>;
   syncSettleMs?: number;
   /** Scoring clock (tests, backtests); default the real clock. */
@@ -67,7 +68,8 @@ export function startWorkers(opts: WorkerSetOptions): WorkerSet {
       writebackDelayMs: opts.writebackDelayMs,
       connections: opts.connections,
       log: log.child({ queue: 'score' }),
-      ...(opts.now ? { now: opts.now } : {})
+      ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.score ? { options: opts.score } : {})
     }),
     writeback: writebackProcessor({
       database,

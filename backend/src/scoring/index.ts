@@ -18,3 +18,6 @@ export {
 } from '../sample/generate.ts';
 export type { GenerateOptions, GeneratedDeal, GeneratedData } from '../sample/generate.ts';
 export * from './types.ts';
+export { riskBand } from './risk.ts';
+export { verdictOf, FAMILY_MARGIN } from './train.ts';
+export { rulesModelFromRsfs } from './score.ts';

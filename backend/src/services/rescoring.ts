@@ -117,7 +117,8 @@ async function prepareChanged(
     items.push({
       dealId: row.id,
       previousScoreId: row.latestScoreId,
-      version: row.latestVersion + 1,
+      // Unknown for batch reads (filled below from the allocation query).
+      version: row.latestVersion === null ? 0 : row.latestVersion + 1,
       result,
       resultHash: hash,
       sourceModstamp: row.sourceModstamp
@@ -133,11 +134,16 @@ async function prepareChanged(
   }
   if (items.length === 0) return;
   if (into.few) {
+    if (items.some((v) => v.version === 0)) throw new Error('the per-event path reads versions');
     into.few.push(...items);
     return;
   }
-  const ids = await allocateScoreVersionIds(sql, items.length);
-  into.versions.push(prepareScoreVersions(settings.orgId, items, ids, settings));
+  const drawn = await allocateScoreVersionIds(
+    sql,
+    items.map((v) => v.previousScoreId)
+  );
+  items.forEach((v, i) => (v.version = (drawn.previousVersions[i] as number) + 1));
+  into.versions.push(prepareScoreVersions(settings.orgId, items, drawn.ids, settings));
 }
 
 interface WriteOutcome {
@@ -301,7 +307,7 @@ export interface RescoreOrgResult {
 }
 
 /** Scoring blocks the event loop; slices let in-flight reads and writes progress meanwhile. */
-const SLICE = 2_000;
+const SLICE = 500;
 /** Batch writes in flight at once: Postgres works on one while the next is being prepared. */
 const WRITES_IN_FLIGHT = 2;
 

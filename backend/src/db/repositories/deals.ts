@@ -334,8 +334,11 @@ export interface ScoringDealRow {
   deal: Deal;
   latestScoreId: number | null;
   latestScoreHash: string | null;
-  /** Version number of the latest score (0 when never scored). */
-  latestVersion: number;
+  /**
+   * Version number of the latest score: 0 when never scored, null when not read (the batch
+   * read leaves it out: it lives in score_versions, and only deals whose score changed need it).
+   */
+  latestVersion: number | null;
   sourceModstamp: Date | null;
 }
 
@@ -354,7 +357,7 @@ interface ScoringRow {
   outcome: Outcome | null;
   latest_score_id: string | null;
   latest_score_hash: string | null;
-  latest_version: number | null;
+  latest_version?: number | null;
   source_modstamp: string | Date | null;
 }
 
@@ -376,7 +379,8 @@ function toScoringRow(r: ScoringRow): ScoringDealRow {
     },
     latestScoreId: r.latest_score_id === null ? null : Number(r.latest_score_id),
     latestScoreHash: r.latest_score_hash,
-    latestVersion: r.latest_version ?? 0,
+    latestVersion:
+      r.latest_score_id === null ? 0 : r.latest_version === undefined ? null : r.latest_version,
     sourceModstamp: asDate(r.source_modstamp)
   };
 }
@@ -384,11 +388,12 @@ function toScoringRow(r: ScoringRow): ScoringDealRow {
 const SCORING_COLUMNS = (sql: Queryable) => sql`
   d.id, d.external_id, d.owner_id, d.industry, d.region, d.product_type, d.lead_source, d.stage,
   d.amount, d.created_date::text AS created_date, d.closed_date::text AS closed_date, d.outcome,
-  d.latest_score_id, d.latest_score_hash, s.version AS latest_version, d.source_modstamp`;
+  d.latest_score_id, d.latest_score_hash, d.source_modstamp`;
 
 /**
  * The next batch of live deals after `afterId`, in id order (keyset pagination), for the
- * batch rescore. `openOnly` keeps deals without an outcome.
+ * batch rescore. `openOnly` keeps deals without an outcome. latestVersion is left unread
+ * (null) for scored deals: see previousVersions.
  */
 export function readScoringBatch(
   sql: Queryable,
@@ -398,7 +403,7 @@ export function readScoringBatch(
   const open = opts.openOnly ? sql`AND d.outcome IS NULL` : sql``;
   const query = sql<ScoringRow[]>`
     SELECT ${SCORING_COLUMNS(sql)}
-    FROM deals d LEFT JOIN score_versions s ON s.id = d.latest_score_id
+    FROM deals d
     WHERE d.org_id = ${orgId} AND d.id > ${opts.afterId} AND d.deleted_at IS NULL ${open}
     ORDER BY d.id LIMIT ${opts.limit}`;
   // Started now (postgres.js queries are lazy), so a prefetch runs while the caller scores.
@@ -418,7 +423,7 @@ export async function readScoringDeals(
   if (dealIds.length === 0) return [];
   const lock = opts.forUpdate ? sql`FOR UPDATE OF d` : sql``;
   const rows = await sql<ScoringRow[]>`
-    SELECT ${SCORING_COLUMNS(sql)}
+    SELECT ${SCORING_COLUMNS(sql)}, s.version AS latest_version
     FROM deals d LEFT JOIN score_versions s ON s.id = d.latest_score_id
     WHERE d.org_id = ${orgId} AND d.id = ANY(${dealIds}::bigint[]) AND d.deleted_at IS NULL
     ORDER BY d.id ${lock}`;

@@ -24,6 +24,7 @@ export interface InboxRow {
   attempts: number;
   lastError: string | null;
   receivedAt: Date;
+  claimedUntil: Date | null;
 }
 
 type Runner = Database | { sql: Sql };
@@ -82,13 +83,76 @@ function toRow(r: Record<string, unknown>): InboxRow {
     status: r.status as InboxRow['status'],
     attempts: r.attempts as number,
     lastError: (r.last_error as string | null) ?? null,
-    receivedAt: asDate(r.received_at) as Date
+    receivedAt: asDate(r.received_at) as Date,
+    claimedUntil: asDate(r.claimed_until)
   };
 }
 
 export async function getInboxRow(database: Runner, id: number): Promise<InboxRow | null> {
   const rows = await database.sql`SELECT * FROM webhook_inbox WHERE id = ${id}`;
   return rows[0] ? toRow(rows[0]) : null;
+}
+
+/**
+ * Claims up to `limit` open rows of one org for processing: the row `first` (when still open
+ * and not held by another job) and the oldest others: each is leased for `leaseMs` and its
+ * attempt counted. Rows leased by another job are skipped, so concurrent jobs share the backlog and
+ * a busy queue turns into larger batches. A dead job's rows come back when the lease ends.
+ */
+export async function claimInboxBatch(
+  database: Runner,
+  orgId: string,
+  opts: { first: number; limit: number; leaseMs: number }
+): Promise<InboxRow[]> {
+  // The job's own row waits for a short lock (e.g. the webhook route stamping it enqueued)
+  // instead of skipping it; the others are taken only if free.
+  const rows = await database.sql<Record<string, unknown>[]>`
+    WITH own AS (
+      SELECT id FROM webhook_inbox
+      WHERE id = ${opts.first} AND org_id = ${orgId} AND status IN ('received', 'enqueued')
+        AND (claimed_until IS NULL OR claimed_until < now())
+      FOR UPDATE
+    ), others AS (
+      SELECT id FROM webhook_inbox
+      WHERE org_id = ${orgId} AND status IN ('received', 'enqueued') AND id <> ${opts.first}
+        AND (claimed_until IS NULL OR claimed_until < now())
+      ORDER BY id
+      LIMIT ${Math.max(0, opts.limit - 1)}
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE webhook_inbox w
+    SET claimed_until = now() + make_interval(secs => ${opts.leaseMs / 1000}),
+        attempts = w.attempts + 1
+    WHERE w.id IN (SELECT id FROM own UNION ALL SELECT id FROM others)
+    RETURNING w.*`;
+  return rows.map(toRow).sort((a, b) => a.id - b.id);
+}
+
+/** Processed: done, lease released. */
+export async function markInboxBatchDone(database: Runner, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await database.sql`
+    UPDATE webhook_inbox SET status = 'done', processed_at = now(), last_error = NULL,
+      claimed_until = NULL
+    WHERE id = ANY(${ids}::bigint[])`;
+}
+
+/**
+ * Not processed: the lease is released and the reason kept; after `maxAttempts` (or at once
+ * when `final`) the row is failed for good, for an operator to look at.
+ */
+export async function releaseInboxRows(
+  database: Runner,
+  rows: { id: number; error: string; final: boolean }[],
+  maxAttempts: number
+): Promise<void> {
+  if (rows.length === 0) return;
+  await database.sql`
+    UPDATE webhook_inbox w SET claimed_until = NULL, last_error = left(r.error, 2000),
+      status = CASE WHEN r.final OR w.attempts >= ${maxAttempts} THEN 'failed' ELSE w.status END
+    FROM unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => r.error)}::text[],
+      ${rows.map((r) => String(r.final))}::text[]::boolean[]) AS r(id, error, final)
+    WHERE w.id = r.id AND w.status <> 'done'`;
 }
 
 /** Counts one processing attempt (before the work, so a crash still counts). */
@@ -131,6 +195,7 @@ export async function claimStaleInbox(
     FROM (
       SELECT id FROM webhook_inbox
       WHERE status IN ('received', 'enqueued')
+        AND (claimed_until IS NULL OR claimed_until < now())
         AND (
           (enqueued_at IS NULL
             AND received_at < now() - make_interval(secs => ${opts.receivedBeforeMs / 1000}))

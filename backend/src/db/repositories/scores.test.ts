@@ -5,6 +5,7 @@ import type { ScoreResult } from '../../scoring/types.ts';
 import { copyNewDeals, getDealByExternalId, type CanonicalDeal } from './deals.ts';
 import {
   allocateScoreVersionIds,
+  explanationCopyJson,
   insertFewScoreVersions,
   insertScoreVersions,
   listScoreHistory,
@@ -52,6 +53,16 @@ function result(dealId: string, probability: number, label = 'Rep "one" wins\tmo
   };
 }
 
+test('the factors COPY text is JSON.stringify of the explanation, escaped for COPY', () => {
+  const a = { feature: 'rep_segment_fit', label: 'rep "7" \\ wins\t€ 60%', contribution: 0.123456789 };
+  const b = { feature: 'amount', label: 'Amount 8,375\nis low', contribution: -1e-7 };
+  const c = { feature: 'region', label: 'Region win rate', contribution: 0 };
+  const e = { baseline: -0.4525248032885237, contributions: [a, b, c], raising: [a], lowering: [b] };
+  const expected = JSON.stringify(e).replace(/\\/g, '\\\\');
+  assert.equal(explanationCopyJson(e), expected);
+  assert.equal(explanationCopyJson(e), expected, 'the same again from the label cache');
+});
+
 describe('score versions repository', () => {
   let db: TestDatabase;
   const ids = new Map<string, number>();
@@ -80,12 +91,12 @@ describe('score versions repository', () => {
       version('B', 0.3, null, 1),
       version('C', 0.4, null, 1)
     ];
-    const prepared = prepareScoreVersions(
-      ORG,
-      items,
-      await allocateScoreVersionIds(db.sql, items.length),
-      { modelVersionId: null, scoredAt: at }
-    );
+    const drawn = await allocateScoreVersionIds(db.sql, [null, null, null]);
+    assert.deepEqual(drawn.previousVersions, [0, 0, 0]);
+    const prepared = prepareScoreVersions(ORG, items, drawn.ids, {
+      modelVersionId: null,
+      scoredAt: at
+    });
     // Meanwhile a webhook scores B.
     const [other] = await insertFewScoreVersions(db.sql, ORG, [version('B', 0.9, null, 1)], {
       modelVersionId: null,
@@ -118,6 +129,9 @@ describe('score versions repository', () => {
   test('the 7-day baseline is the latest version scored at or before the cut-off', async () => {
     const a = ids.get('A')!;
     const [v1] = await listScoreHistory(db, ORG, a);
+    const drawn = await allocateScoreVersionIds(db.sql, [v1!.id, null]);
+    assert.deepEqual(drawn.previousVersions, [1, 0], 'the previous version is looked up by id');
+    assert.equal(new Set(drawn.ids).size, 2);
     const later = new Date('2024-06-05T00:00:00Z');
     await insertFewScoreVersions(db.sql, ORG, [version('A', 0.5, v1!.id, 2)], {
       modelVersionId: null,

@@ -5,6 +5,7 @@ import { asDate, type Queryable } from './deals.ts';
 import type {
   Confidence,
   Explanation,
+  Factor,
   RiskBand,
   RsfsBand,
   ScoreMethod,
@@ -57,12 +58,70 @@ function copyText(value: string): string {
 const num = (x: number | null | undefined): string =>
   x === null || x === undefined ? '\\N' : String(x);
 
-/** Draws `n` ids from the score_versions sequence for versions about to be written. */
-export async function allocateScoreVersionIds(sql: Queryable, n: number): Promise<string[]> {
-  if (n === 0) return [];
-  const rows = await sql<{ id: string }[]>`
-    SELECT nextval('score_versions_id_seq')::text AS id FROM generate_series(1, ${n}::int)`;
-  return rows.map((r) => r.id);
+/**
+ * For versions about to be written: a new id from the sequence for each, and the version
+ * number of each one's previous score (`previousScoreIds[i]`; 0 when null), in one query.
+ */
+export async function allocateScoreVersionIds(
+  sql: Queryable,
+  previousScoreIds: (number | null)[]
+): Promise<{ ids: string[]; previousVersions: number[] }> {
+  if (previousScoreIds.length === 0) return { ids: [], previousVersions: [] };
+  const rows = await sql<{ id: string; previous: number | null }[]>`
+    SELECT nextval('score_versions_id_seq')::text AS id,
+      (SELECT s.version FROM score_versions s WHERE s.id = p.prev) AS previous
+    FROM unnest(${previousScoreIds}::bigint[]) WITH ORDINALITY AS p(prev, i)
+    ORDER BY p.i`;
+  return {
+    ids: rows.map((r) => r.id),
+    previousVersions: rows.map((r, i) => {
+      if (r.previous === null && previousScoreIds[i] !== null) {
+        throw new Error(`score version ${previousScoreIds[i]} not found`);
+      }
+      return r.previous ?? 0;
+    })
+  };
+}
+
+// The factors column is the hot part of a batch write. Serialized here rather than with
+// JSON.stringify: labels repeat across deals (escaped once and cached), and a factor shown in
+// `raising` / `lowering` is the same object as in `contributions` (serialized once).
+const quotedLabels = new Map<string, string>();
+const MAX_QUOTED_LABELS = 50_000;
+
+/** A JSON string literal, already escaped for COPY text. */
+function copyJsonString(value: string): string {
+  let out = quotedLabels.get(value);
+  if (out === undefined) {
+    out = copyText(JSON.stringify(value));
+    if (quotedLabels.size >= MAX_QUOTED_LABELS) quotedLabels.clear();
+    quotedLabels.set(value, out);
+  }
+  return out;
+}
+
+const jsonNumber = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
+
+/**
+ * The explanation as JSON, escaped for COPY text: the same document as
+ * JSON.stringify({ baseline, contributions, raising, lowering }).
+ */
+export function explanationCopyJson(e: Explanation): string {
+  const done = new Map<Factor, string>();
+  const factor = (f: Factor): string => {
+    let out = done.get(f);
+    if (out === undefined) {
+      out =
+        `{"feature":${copyJsonString(f.feature)},"label":${copyJsonString(f.label)},` +
+        `"contribution":${jsonNumber(f.contribution)}}`;
+      done.set(f, out);
+    }
+    return out;
+  };
+  return (
+    `{"baseline":${jsonNumber(e.baseline)},"contributions":[${e.contributions.map(factor).join(',')}],` +
+    `"raising":[${e.raising.map(factor).join(',')}],"lowering":[${e.lowering.map(factor).join(',')}]}`
+  );
 }
 
 /** The COPY text (one line per version) of score versions with their allocated ids. */
@@ -85,7 +144,7 @@ export function prepareScoreVersions(
     const f = r.rsfs;
     lines[i] =
       `${ids[i]}\t${org}\t${v.dealId}\t${v.version}\t${num(r.probability)}\t${r.riskBand}\t` +
-      `${r.confidence}\t${r.method}\t${copyText(JSON.stringify(r.explanation))}\t` +
+      `${r.confidence}\t${r.method}\t${explanationCopyJson(r.explanation)}\t` +
       `${num(f?.rsfs)}\t${f ? f.band : '\\N'}\t${num(f?.n)}\t${num(f?.low)}\t${num(f?.high)}\t` +
       `${model}\t${v.resultHash}\t` +
       `${v.sourceModstamp ? v.sourceModstamp.toISOString() : '\\N'}\t${scoredAt}\n`;

@@ -1,0 +1,2 @@
+ALTER TABLE "webhook_inbox" ADD COLUMN "claimed_until" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "webhook_inbox_org_open_idx" ON "webhook_inbox" USING btree ("org_id","id") WHERE "webhook_inbox"."status" IN ('received', 'enqueued');
