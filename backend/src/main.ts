@@ -119,6 +119,12 @@ export async function startProcess(config: Config, role: Role, log: Logger): Pro
         await closeQueues(queues);
         redis.disconnect();
       });
+      // Give Redis a moment to connect; if it is down the API starts anyway (webhooks are
+      // stored and swept into the queue later).
+      await Promise.race([
+        Promise.all(Object.values(queues).map((q) => q.waitUntilReady())),
+        new Promise((r) => setTimeout(r, 2_000).unref())
+      ]).catch((err: unknown) => log.warn({ err }, 'Redis not ready at start'));
       const enqueuer = createEnqueuer(queues, { writebackDelayMs: WRITEBACK_DELAY_MS });
       app = await buildApp({ config, database, enqueuer, queues, redis });
       closers.push(() => app!.close());

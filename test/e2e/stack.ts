@@ -84,6 +84,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const delay = opts.writebackDelayMs ?? 300;
   const producer = createRedis(config.REDIS_URL, 'producer');
   const producerQueues = createQueues(producer, config.DI_QUEUE_PREFIX);
+  await Promise.all(Object.values(producerQueues).map((q) => q.waitUntilReady()));
   const enqueuer = createEnqueuer(producerQueues, { writebackDelayMs: delay });
   const app = await buildApp({
     config,

@@ -42,7 +42,10 @@ export interface WorkerSet {
 }
 
 const DEFAULT_CONCURRENCY: Record<QueueName, number> = { score: 8, writeback: 4, maintenance: 1 };
-const LOCK_MS: Record<QueueName, number> = { score: 30_000, writeback: 60_000, maintenance: 600_000 };
+// Locks are renewed every lockDuration/2 while a job runs; a dead worker's job is taken over
+// after the lock expires and the next stalled check (every STALLED_CHECK_MS) sees it.
+const LOCK_MS: Record<QueueName, number> = { score: 30_000, writeback: 30_000, maintenance: 600_000 };
+const STALLED_CHECK_MS = 15_000;
 
 function measured<T>(queue: QueueName, processor: Processor<T>): Processor<T> {
   return async (job: Job<T>, token?: string) => {
@@ -97,6 +100,7 @@ export function startWorkers(opts: WorkerSetOptions): WorkerSet {
       prefix: opts.prefix,
       concurrency: opts.concurrency?.[name] ?? DEFAULT_CONCURRENCY[name],
       lockDuration: LOCK_MS[name],
+      stalledInterval: STALLED_CHECK_MS,
       maxStalledCount: 3
     });
     worker.on('failed', (job, err) => {
