@@ -96,7 +96,7 @@ describe('POST /webhooks/salesforce', () => {
       SELECT id, event_id, type, source, status, payload FROM webhook_inbox
       WHERE org_id = ${org.orgId} ORDER BY id`;
     assert.deepEqual(rows.map((r) => r.event_id), batch.map((e) => e.id));
-    assert.ok(rows.every((r) => r.status === 'enqueued' && r.source === 'apex'));
+    assert.ok(rows.every((r) => r.status === 'received' && r.source === 'apex'));
     assert.deepEqual(rows[0]!.payload, batch[0]);
     for (const r of rows) {
       const job = await queues.score.getJob(`inbox-${r.id}`);
@@ -243,10 +243,11 @@ describe('POST /webhooks/salesforce', () => {
       assert.equal(res.statusCode, 202, res.body);
       assert.deepEqual(res.json(), { accepted: 2, duplicates: 0 });
       const rows = await db.sql`
-        SELECT status, enqueued_at FROM webhook_inbox
+        SELECT id, status, enqueued_at FROM webhook_inbox
         WHERE org_id = ${org.orgId} AND event_id = ANY(${batch.map((e) => e.id)})`;
       assert.equal(rows.length, 2);
       assert.ok(rows.every((r) => r.status === 'received' && r.enqueued_at === null));
+      assert.equal(await queues.score.getJob(`inbox-${rows[0]!.id}`), undefined, 'not in the queue');
       const ready = await offline.inject({ method: 'GET', url: '/readyz' });
       assert.equal(ready.statusCode, 503);
       assert.equal((ready.json() as { checks: { postgres: string } }).checks.postgres, 'ok');

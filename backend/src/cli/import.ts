@@ -139,6 +139,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const database = await openMigratedDatabase();
   const progress = progressReporter();
+  const cpuBefore = process.cpuUsage();
   try {
     const report = await importCsv(database, {
       orgId: args.org,
@@ -148,10 +149,13 @@ export async function run(argv: string[]): Promise<number> {
       onProgress: (p) => progress.update(p)
     });
     progress.stop();
+    // This process only (Postgres works in its own): what the bench reads besides the rate.
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
+    const cpu = process.cpuUsage(cpuBefore);
     if (args.json) {
       const rowsPerSecond = report.seconds > 0 ? report.rowsRead / report.seconds : 0;
-      console.log(JSON.stringify({ ...report, rowsPerSecond, peakRssMb }, null, 2));
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+      console.log(JSON.stringify({ ...report, rowsPerSecond, peakRssMb, cpuSeconds }, null, 2));
     } else {
       console.log(formatReport(report));
     }

@@ -6,7 +6,7 @@
 // Nothing is stored for a rejected request. Redis down: still accepted (the sweeper enqueues).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../db/client.ts';
-import { insertInboxEvents, markInboxEnqueued, type InboxSource } from '../db/repositories/inbox.ts';
+import { insertInboxEvents, type InboxSource } from '../db/repositories/inbox.ts';
 import type { Enqueuer } from '../queue/enqueuer.ts';
 import {
   authenticateWebhook,
@@ -89,9 +89,10 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
     );
     const ids = inserted.map((r) => r.id);
     if (ids.length > 0) {
+      // No second write to mark the rows enqueued: it would cost another durable commit per
+      // request. The sweeper checks rows that are not done after a while against the queue.
       try {
         await enqueuer.inboxEvents(orgId, ids);
-        await markInboxEnqueued(database, ids);
       } catch (err) {
         // Stored is what matters: the sweeper enqueues rows that were never enqueued.
         request.log.warn({ err, orgId, rows: ids.length }, 'enqueue failed; the sweeper will retry');

@@ -2,13 +2,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.ts';
 import {
+  claimInboxBatch,
   claimStaleInbox,
   getInboxRow,
   inboxCounts,
   insertInboxEvents,
-  markInboxDone,
-  markInboxEnqueued,
-  markInboxError
+  markInboxBatchDone,
+  releaseInboxRows
 } from './inbox.ts';
 
 const ORG = '00D000000000001EAA';
@@ -52,23 +52,46 @@ describe('inbox repository', () => {
     assert.equal(results.reduce((n, r) => n + r.duplicates, 0), 9);
   });
 
-  test('status moves forward only: enqueued after done changes nothing', async () => {
-    const { inserted } = await insertInboxEvents(db, ORG, 'apex', [ev('s1')]);
+  test('jobs claim batches: the own row first, never a row another job holds', async () => {
+    const org = '00D000000000004EAA';
+    const { inserted } = await insertInboxEvents(db, org, 'apex', ['b1', 'b2', 'b3', 'b4', 'b5'].map(ev));
+    const ids = inserted.map((r) => r.id);
+    const a = await claimInboxBatch(db, org, { first: ids[3]!, limit: 2, leaseMs: 60_000 });
+    assert.deepEqual(a.map((r) => r.id), [ids[0]!, ids[3]!].sort((x, y) => x - y));
+    assert.ok(a.every((r) => r.attempts === 1 && r.claimedUntil !== null));
+    const b = await claimInboxBatch(db, org, { first: ids[0]!, limit: 10, leaseMs: 60_000 });
+    assert.deepEqual(b.map((r) => r.id), [ids[1]!, ids[2]!, ids[4]!], 'held rows are skipped, even the own one');
+    // Done rows are never claimed again; released rows are, with their reason kept.
+    await markInboxBatchDone(db, [ids[0]!]);
+    await releaseInboxRows(db, [{ id: ids[3]!, error: 'deadlock detected', final: false }], 8);
+    const c = await claimInboxBatch(db, org, { first: ids[0]!, limit: 10, leaseMs: 60_000 });
+    assert.deepEqual(c.map((r) => r.id), [ids[3]!]);
+    assert.equal(c[0]!.attempts, 2);
+    assert.equal(c[0]!.lastError, 'deadlock detected');
+    // A row that cannot succeed is failed for good; so is one out of attempts.
+    await releaseInboxRows(db, [{ id: ids[3]!, error: 'Amount must be positive', final: true }], 8);
+    await releaseInboxRows(db, [{ id: ids[1]!, error: 'boom', final: false }], 1);
+    assert.equal((await getInboxRow(db, ids[3]!))?.status, 'failed');
+    assert.equal((await getInboxRow(db, ids[1]!))?.status, 'failed');
+    assert.equal((await getInboxRow(db, ids[0]!))?.status, 'done');
+  });
+
+  test('a lease that ran out (a dead job) lets another job claim the row', async () => {
+    const org = '00D000000000005EAA';
+    const { inserted } = await insertInboxEvents(db, org, 'apex', [ev('l1')]);
     const id = inserted[0]!.id;
-    await markInboxDone(db, id);
-    await markInboxEnqueued(db, [id]);
-    await markInboxError(db, id, 'late failure', true);
-    const row = await getInboxRow(db, id);
-    assert.equal(row?.status, 'done');
-    assert.equal(row?.lastError, null);
+    assert.equal((await claimInboxBatch(db, org, { first: id, limit: 1, leaseMs: 60_000 })).length, 1);
+    assert.equal((await claimInboxBatch(db, org, { first: id, limit: 1, leaseMs: 60_000 })).length, 0);
+    await db.sql`UPDATE webhook_inbox SET claimed_until = now() - interval '1 s' WHERE id = ${id}`;
+    assert.equal((await claimInboxBatch(db, org, { first: id, limit: 1, leaseMs: 60_000 })).length, 1);
   });
 
   test('the sweeper claims never-enqueued and long-enqueued rows, once', async () => {
     const org = '00D000000000003EAA';
     const { inserted } = await insertInboxEvents(db, org, 'apex', [ev('n1'), ev('n2'), ev('n3')]);
     const [n1, n2, n3] = inserted.map((r) => r.id) as [number, number, number];
-    await markInboxEnqueued(db, [n2]);
-    await markInboxDone(db, n3);
+    await db.sql`UPDATE webhook_inbox SET status = 'enqueued', enqueued_at = now() WHERE id = ${n2}`;
+    await markInboxBatchDone(db, [n3]);
     // Age the rows: received a minute ago, n2 enqueued a minute ago.
     await db.sql`UPDATE webhook_inbox SET received_at = now() - interval '60 s',
       enqueued_at = CASE WHEN enqueued_at IS NULL THEN NULL ELSE now() - interval '60 s' END

@@ -57,14 +57,6 @@ export async function insertInboxEvents(
   return { inserted, duplicates: events.length - inserted.length };
 }
 
-/** Records that the rows' jobs are in the queue (only rows not already further along). */
-export async function markInboxEnqueued(database: Runner, ids: number[]): Promise<void> {
-  if (ids.length === 0) return;
-  await database.sql`
-    UPDATE webhook_inbox SET status = 'enqueued', enqueued_at = now()
-    WHERE id = ANY(${ids}::bigint[]) AND status = 'received'`;
-}
-
 /** drizzle's postgres-js driver turns timestamp parsing off: raw queries get text. */
 function asDate(v: unknown): Date | null {
   if (v === null || v === undefined) return null;
@@ -153,31 +145,6 @@ export async function releaseInboxRows(
     FROM unnest(${rows.map((r) => r.id)}::bigint[], ${rows.map((r) => r.error)}::text[],
       ${rows.map((r) => String(r.final))}::text[]::boolean[]) AS r(id, error, final)
     WHERE w.id = r.id AND w.status <> 'done'`;
-}
-
-/** Counts one processing attempt (before the work, so a crash still counts). */
-export async function countInboxAttempt(database: Runner, id: number): Promise<void> {
-  await database.sql`UPDATE webhook_inbox SET attempts = attempts + 1 WHERE id = ${id}`;
-}
-
-export async function markInboxDone(database: Runner, id: number): Promise<void> {
-  await database.sql`
-    UPDATE webhook_inbox SET status = 'done', processed_at = now(), last_error = NULL
-    WHERE id = ${id}`;
-}
-
-/** Keeps the reason; `final` marks the row failed (no more automatic retries). */
-export async function markInboxError(
-  database: Runner,
-  id: number,
-  error: string,
-  final: boolean
-): Promise<void> {
-  await database.sql`
-    UPDATE webhook_inbox
-    SET last_error = ${error.slice(0, 2000)},
-        status = CASE WHEN ${final} THEN 'failed' ELSE status END
-    WHERE id = ${id} AND status <> 'done'`;
 }
 
 /**

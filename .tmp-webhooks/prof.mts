@@ -1,0 +1,23 @@
+import { createTestDatabase } from '../test/support/database.ts';
+import { deletePrefix } from '../test/support/redis.ts';
+import { orgJwt, registerTestOrg, testConfig } from '../test/e2e/harness.ts';
+import { startStack } from '../test/e2e/stack.ts';
+import { Worker } from 'node:worker_threads';
+import { readFileSync } from 'node:fs';
+const db = await createTestDatabase();
+const config = testConfig(db.url);
+const org = await registerTestOrg(db, config);
+const stack = await startStack({ config, database: db, workers: false });
+const token = await orgJwt(org, config.DI_JWT_AUDIENCE, { lifetimeS: 290 });
+const src = readFileSync('scripts/bench/webhook.ts', 'utf8');
+const code = src.slice(src.indexOf('const LOAD_WORKER = `') + 21, src.indexOf('`;\n\ninterface AutocannonSummary'));
+const mode = process.env.MODE ?? 'run';
+const t = Date.now();
+const res: any = await new Promise((resolve) => {
+  const w = new Worker(code, { eval: true, workerData: { autocannonPath: import.meta.resolve('autocannon').replace('file://', ''), url: stack.url, token, orgId: org.orgId, batch: 20, durationS: 5, connections: 10, prefix: 'PRF' } });
+  w.once('message', (m) => { w.terminate(); resolve(m); });
+});
+const n = (await db.sql`select count(*)::int n from webhook_inbox`)[0]!.n;
+console.log(mode, n, 'events', (n / ((Date.now() - t) / 1000)).toFixed(0), '/s', JSON.stringify(res.result?.latency ?? res));
+await stack.close(); await deletePrefix(config.DI_QUEUE_PREFIX); await db.drop();
+process.exit(0);
