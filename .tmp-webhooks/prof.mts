@@ -14,7 +14,7 @@ const code = src.slice(src.indexOf('const LOAD_WORKER = `') + 21, src.indexOf('`
 const mode = process.env.MODE ?? 'run';
 const t = Date.now();
 const res: any = await new Promise((resolve) => {
-  const w = new Worker(code, { eval: true, workerData: { autocannonPath: import.meta.resolve('autocannon').replace('file://', ''), url: stack.url, token, orgId: org.orgId, batch: 20, durationS: 5, connections: 10, prefix: 'PRF' } });
+  const w = new Worker(code, { eval: true, workerData: { autocannonPath: import.meta.resolve('autocannon').replace('file://', ''), url: stack.url, token, orgId: org.orgId, batch: Number(process.env.BATCH ?? 20), durationS: 5, connections: Number(process.env.CONN ?? 10), prefix: 'PRF' } });
   w.once('message', (m) => { w.terminate(); resolve(m); });
 });
 const n = (await db.sql`select count(*)::int n from webhook_inbox`)[0]!.n;

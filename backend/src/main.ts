@@ -24,8 +24,21 @@ import { startWorkers, type WorkerSet } from './queue/workers.ts';
 const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
 type Role = (typeof ROLES)[number];
 
-/** How long a flush waits for more results of the same org (batching into fewer calls). */
-const WRITEBACK_DELAY_MS = 500;
+/**
+ * How long a flush waits for more results of the same org (batching into fewer calls):
+ * DI_WRITEBACK_DELAY_MS, default 500. Longer: fewer Salesforce calls; shorter: fields sooner.
+ */
+export function writebackDelayMs(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.DI_WRITEBACK_DELAY_MS;
+  if (raw === undefined || raw === '') return 500;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 60_000) {
+    throw new ConfigError(
+      `invalid configuration:\n  DI_WRITEBACK_DELAY_MS: must be whole milliseconds within 0..60000, got "${raw}"`
+    );
+  }
+  return ms;
+}
 
 export interface RunningProcess {
   app: FastifyInstance | null;
@@ -63,7 +76,13 @@ export function salesforceConnections(config: Config, database: Database): Sales
 }
 
 /** Starts the parts of `role` and returns how to stop them. */
-export async function startProcess(config: Config, role: Role, log: Logger): Promise<RunningProcess> {
+export async function startProcess(
+  config: Config,
+  role: Role,
+  log: Logger,
+  opts: { writebackDelayMs?: number } = {}
+): Promise<RunningProcess> {
+  const delay = opts.writebackDelayMs ?? 500;
   const database = openDatabase(config.DATABASE_URL, { max: 10 });
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
@@ -101,7 +120,7 @@ export async function startProcess(config: Config, role: Role, log: Logger): Pro
         prefix: config.DI_QUEUE_PREFIX,
         log,
         connections: salesforceConnections(config, database),
-        writebackDelayMs: WRITEBACK_DELAY_MS,
+        writebackDelayMs: delay,
         only: [...only]
       });
       closers.push(() => workers.close());
@@ -125,7 +144,7 @@ export async function startProcess(config: Config, role: Role, log: Logger): Pro
         Promise.all(Object.values(queues).map((q) => q.waitUntilReady())),
         new Promise((r) => setTimeout(r, 2_000).unref())
       ]).catch((err: unknown) => log.warn({ err }, 'Redis not ready at start'));
-      const enqueuer = createEnqueuer(queues, { writebackDelayMs: WRITEBACK_DELAY_MS });
+      const enqueuer = createEnqueuer(queues, { writebackDelayMs: delay });
       app = await buildApp({ config, database, enqueuer, queues, redis });
       closers.push(() => app!.close());
       url = await app.listen({ host: config.HOST, port: config.PORT });
@@ -140,9 +159,11 @@ export async function startProcess(config: Config, role: Role, log: Logger): Pro
 async function main(): Promise<number> {
   let config: Config;
   let role: Role;
+  let delay: number;
   try {
     role = parseRole(process.argv.slice(2));
     config = loadConfig();
+    delay = writebackDelayMs();
   } catch (err) {
     if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`${(err as Error).message}\n`);
@@ -151,7 +172,7 @@ async function main(): Promise<number> {
     throw err;
   }
   const log = pino({ level: config.LOG_LEVEL, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } });
-  const running = await startProcess(config, role, log);
+  const running = await startProcess(config, role, log, { writebackDelayMs: delay });
   log.info({ role, url: running.url }, 'deal insights backend running');
 
   await new Promise<void>((resolve) => {

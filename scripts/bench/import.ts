@@ -2,12 +2,12 @@
 // to a temp dir, imports it into a fresh database with the real command line in a child process
 // (`node --import tsx backend/src/cli.ts import ... --json`), and reads the child's own report:
 // rows per second of the import itself (header to last commit; not process start or
-// migrations) and its peak RSS (process.resourceUsage().maxRSS). Then imports the same file
-// again, which must change nothing: import_unchanged_rows_per_s.
+// migrations), its peak RSS (process.resourceUsage().maxRSS) and its own CPU per row. Then
+// imports the same file again, which must change nothing: import_unchanged_rows_per_s.
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from '../../test/support/database.ts';
@@ -84,6 +84,7 @@ interface ChildReport {
   quarantined: number;
   seconds: number;
   peakRssMb: number;
+  cpuSeconds: number;
 }
 
 function importInChild(file: string, databaseUrl: string): Promise<ChildReport> {
@@ -121,7 +122,8 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
     }
     log(
       `imported ${first.rowsRead} rows in ${first.seconds.toFixed(1)} s, ` +
-        `peak RSS ${first.peakRssMb.toFixed(0)} MB`
+        `peak RSS ${first.peakRssMb.toFixed(0)} MB, importer CPU ${first.cpuSeconds.toFixed(1)} s ` +
+        `(load average ${loadavg()[0]!.toFixed(1)} on this machine: other work slows it)`
     );
     t = performance.now();
     const second = await importInChild(file, db.url);
@@ -134,6 +136,8 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
     );
     return {
       import_rows_per_s: Math.round(first.rowsRead / first.seconds),
+      // The importing process's own CPU per row (Postgres's work is on top, in its process).
+      import_cpu_us_per_row: Math.round((first.cpuSeconds * 1e6) / first.rowsRead),
       import_peak_rss_mb: Math.round(Math.max(first.peakRssMb, second.peakRssMb)),
       import_unchanged_rows_per_s: Math.round(second.rowsRead / second.seconds)
     };

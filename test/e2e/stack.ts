@@ -46,8 +46,7 @@ export const TEST_WRITEBACK: Partial<WritebackOptions> = {
 export const TEST_SCORE: Partial<ScoreOptions> = { leaseMs: 15_000 };
 
 export const TEST_SWEEP: Partial<SweepOptions> = {
-  receivedBeforeMs: 1_000,
-  enqueuedBeforeMs: 10_000,
+  receivedBeforeMs: 2_000,
   outboxAfterMs: 3_000
 };
 

@@ -5,7 +5,7 @@ import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
-import { HeaderError, importCsv, type ImportReport } from './importCsv.ts';
+import { HeaderError, importCsv, ImportInputError, type ImportReport } from './importCsv.ts';
 
 const HEADER =
   'deal_id,created_date,closed_date,sales_rep_id,industry,region,product_type,lead_source,deal_stage,deal_amount,sales_cycle_days,outcome';
@@ -197,6 +197,28 @@ describe('CSV import', () => {
            + (SELECT count(*) FROM import_runs WHERE org_id = 'header')
            + (SELECT count(*) FROM orgs WHERE id = 'header') AS n`;
     assert.equal(Number(written?.n), 0);
+  });
+
+  test('a second import into the same org at the same time is refused', async () => {
+    const path = await csv([
+      'L1,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won'
+    ]);
+    const holder = await db.sql.reserve();
+    try {
+      // What a running import of org "locked" holds (importCsv.ts IMPORT_LOCK).
+      await holder`SELECT pg_advisory_lock(7412002, hashtext('locked'))`;
+      await assert.rejects(
+        importFile(path, 'locked'),
+        (err: unknown) =>
+          err instanceof ImportInputError &&
+          /another import into org locked is running/.test(err.message)
+      );
+      assert.equal((await importFile(path, 'other')).inserted, 1, 'other orgs are not blocked');
+    } finally {
+      await holder`SELECT pg_advisory_unlock(7412002, hashtext('locked'))`;
+      holder.release();
+    }
+    assert.equal((await importFile(path, 'locked')).inserted, 1, 'free again afterwards');
   });
 
   test('a mapping renames columns, maps values and reads another date format', async () => {

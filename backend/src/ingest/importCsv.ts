@@ -114,41 +114,77 @@ function isBlank(values: string[]): boolean {
   return values.length === 1 && (values[0] as string).trim() === '';
 }
 
-/** Creates the org when missing and the run row; `had`: the org already has deals. */
-async function startRun(
-  database: Database,
-  opts: ImportOptions
-): Promise<{ had: boolean; runId: number }> {
-  const { sql } = database;
-  await sql`
-    INSERT INTO orgs (id, name) VALUES (${opts.orgId}, ${opts.orgId}) ON CONFLICT (id) DO NOTHING`;
-  const [existing] = await sql<{ had: boolean }[]>`
-    SELECT EXISTS (SELECT 1 FROM deals WHERE org_id = ${opts.orgId}) AS had`;
-  const [run] = await sql<{ id: number }[]>`
-    INSERT INTO import_runs (org_id, file_name, mapping)
-    VALUES (${opts.orgId}, ${basename(opts.path)},
-            ${opts.mapping ? JSON.stringify(opts.mapping) : null}::jsonb)
-    RETURNING id`;
-  return { had: existing!.had, runId: run!.id };
+// One import per org at a time (advisory lock, held on a reserved connection for the run):
+// two imports racing on the same deals would otherwise deadlock or count each other's rows.
+const IMPORT_LOCK = 7_412_002;
+
+interface StartedRun {
+  had: boolean;
+  runId: number;
+  release(): Promise<void>;
 }
 
-export async function importCsv(database: Database, opts: ImportOptions): Promise<ImportReport> {
-  const started = performance.now();
-  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
-  if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new ImportInputError(`batch size must be a whole number >= 1, got ${batchSize}`);
+/** Takes the org's import lock, creates the org when missing and the run row. */
+async function startRun(database: Database, opts: ImportOptions): Promise<StartedRun> {
+  const { sql } = database;
+  const lock = await sql.reserve();
+  const release = async () => {
+    try {
+      await lock`SELECT pg_advisory_unlock(${IMPORT_LOCK}, hashtext(${opts.orgId}))`;
+    } finally {
+      lock.release();
+    }
+  };
+  const [got] = await lock<{ ok: boolean }[]>`
+    SELECT pg_try_advisory_lock(${IMPORT_LOCK}, hashtext(${opts.orgId})) AS ok`;
+  if (!got!.ok) {
+    lock.release();
+    throw new ImportInputError(
+      `another import into org ${opts.orgId} is running; try again when it has finished`
+    );
   }
-  if (opts.orgId.trim() === '') throw new ImportInputError('the org id may not be empty');
+  try {
+    await sql`
+      INSERT INTO orgs (id, name) VALUES (${opts.orgId}, ${opts.orgId}) ON CONFLICT (id) DO NOTHING`;
+    const [existing] = await sql<{ had: boolean }[]>`
+      SELECT EXISTS (SELECT 1 FROM deals WHERE org_id = ${opts.orgId}) AS had`;
+    const [run] = await sql<{ id: number }[]>`
+      INSERT INTO import_runs (org_id, file_name, mapping)
+      VALUES (${opts.orgId}, ${basename(opts.path)},
+              ${opts.mapping ? JSON.stringify(opts.mapping) : null}::jsonb)
+      RETURNING id`;
+    return { had: existing!.had, runId: run!.id, release };
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+/** The file being read: its checked header, its records, and what is known about it. */
+interface CsvSource {
+  plan: HeaderPlan;
+  /** Data records after the header. */
+  records: AsyncIterator<string[]>;
+  totalBytes: number;
+  bytesRead(): number;
+  /** sha256 of the bytes read so far (the whole file once the records are exhausted). */
+  sha256(): string;
+  /** Records csv-parse could not read (an unclosed quote); it does not resume after one. */
+  syntaxErrors: CsvError[];
+  close(): void;
+}
+
+/** Opens the file and checks its header before any data row is read. */
+async function openCsv(path: string, mapping: Mapping | undefined): Promise<CsvSource> {
   let totalBytes: number;
   try {
-    const info = await stat(opts.path);
+    const info = await stat(path);
     if (!info.isFile()) throw new Error('not a file');
     totalBytes = info.size;
   } catch (err) {
-    throw new ImportInputError(`cannot read ${opts.path}: ${(err as Error).message}`);
+    throw new ImportInputError(`cannot read ${path}: ${(err as Error).message}`);
   }
-
-  const input = createReadStream(opts.path, { highWaterMark: 1 << 20 });
+  const input = createReadStream(path, { highWaterMark: 1 << 20 });
   const fileHash = createHash('sha256');
   input.on('data', (chunk) => fileHash.update(chunk as Buffer));
   const parser = parse({
@@ -167,28 +203,61 @@ export async function importCsv(database: Database, opts: ImportOptions): Promis
     input.destroy();
     parser.destroy();
   };
-
-  // The header is checked before any data row is read and before anything is written.
-  let plan: HeaderPlan;
   try {
     const first = await records.next();
-    if (first.done) throw new HeaderError(`${opts.path} is empty: expected a header row`);
-    plan = resolveHeader(first.value, opts.mapping);
+    if (first.done) throw new HeaderError(`${path} is empty: expected a header row`);
+    return {
+      plan: resolveHeader(first.value, mapping),
+      records,
+      totalBytes,
+      bytesRead: () => input.bytesRead,
+      sha256: () => fileHash.digest('hex'),
+      syntaxErrors,
+      close
+    };
   } catch (err) {
     close();
     throw err;
   }
+}
 
-  const { sql } = database;
-  let had: boolean;
-  let runId: number;
+/**
+ * Imports a CSV file into an org (created when missing). Throws HeaderError or ImportInputError
+ * when nothing can be imported (nothing is written then); otherwise returns the report, with
+ * status 'failed' and the error when the run stopped midway (committed batches are kept).
+ */
+export async function importCsv(database: Database, opts: ImportOptions): Promise<ImportReport> {
+  const started = performance.now();
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new ImportInputError(`batch size must be a whole number >= 1, got ${batchSize}`);
+  }
+  if (opts.orgId.trim() === '') throw new ImportInputError('the org id may not be empty');
+  const source = await openCsv(opts.path, opts.mapping);
+  let run: StartedRun;
   try {
-    ({ had, runId } = await startRun(database, opts));
+    run = await startRun(database, opts);
   } catch (err) {
-    close();
+    source.close();
     throw err;
   }
+  try {
+    return await importRows(database, opts, source, run, { batchSize, started });
+  } finally {
+    await run.release();
+  }
+}
 
+async function importRows(
+  database: Database,
+  opts: ImportOptions,
+  source: CsvSource,
+  run: StartedRun,
+  { batchSize, started }: { batchSize: number; started: number }
+): Promise<ImportReport> {
+  const { sql } = database;
+  const { plan, records, syntaxErrors, totalBytes } = source;
+  const { had, runId } = run;
   const ledger = new DuplicateLedger();
   const staleRows = new Set<number>();
   let totals: ImportCounts = { ...ZERO_COUNTS };
@@ -263,14 +332,14 @@ export async function importCsv(database: Database, opts: ImportOptions): Promis
     }
     if (problems.length > 0) batch.flagged += 1;
     const offer = ledger.offer(row.externalId, row, batch.no);
-    const placed: Placed = {
-      rowNumber,
-      closedDay: row.closedDay,
-      createdDay: row.createdDay,
-      batch: batch.no
-    };
     const dealId = row.externalId;
     if (offer.kind === 'older') {
+      const placed: Placed = {
+        rowNumber,
+        closedDay: row.closedDay,
+        createdDay: row.createdDay,
+        batch: batch.no
+      };
       ledger.recordLoser(dealId, placed);
       batch.losers.push({ dealId, loser: placed, values });
       batch.quarantined += 1;
@@ -306,7 +375,7 @@ export async function importCsv(database: Database, opts: ImportOptions): Promis
         await inFlight; // at most one batch written while the next is read
         inFlight = send(full);
         inFlight.catch(() => {}); // handled when awaited; never an unhandled rejection
-        opts.onProgress?.({ bytesRead: input.bytesRead, totalBytes, rowsRead: rowNumber });
+        opts.onProgress?.({ bytesRead: source.bytesRead(), totalBytes, rowsRead: rowNumber });
       }
     }
     // The parser cannot resynchronise after a quote that never closes: nothing after it is read.
@@ -329,14 +398,14 @@ export async function importCsv(database: Database, opts: ImportOptions): Promis
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
     await inFlight.catch(() => {});
-    close();
+    source.close();
   }
-  opts.onProgress?.({ bytesRead: input.bytesRead, totalBytes, rowsRead: rowNumber });
+  opts.onProgress?.({ bytesRead: source.bytesRead(), totalBytes, rowsRead: rowNumber });
 
   const status = error === null ? 'completed' : 'failed';
   await sql`
     UPDATE import_runs SET status = ${status}, error = ${error}, finished_at = now(),
-           file_sha256 = ${status === 'completed' ? fileHash.digest('hex') : null}
+           file_sha256 = ${status === 'completed' ? source.sha256() : null}
      WHERE id = ${runId}`;
   const limit = opts.reportProblems ?? 1_000;
   const problems = await sql<

@@ -1,16 +1,16 @@
 // Maintenance jobs (queue "maintenance"), started by job schedulers (schedulers.ts):
-//   sweep         inbox rows not done in time are enqueued again (FOR UPDATE SKIP LOCKED);
-//                 orgs with due outbox rows get a flush; scores missing from the outbox are
+//   sweep         orgs with inbox rows not done in time get a job that processes them (rows
+//                 are claimed with FOR UPDATE SKIP LOCKED); orgs with due outbox rows get a flush; scores missing from the outbox are
 //                 put there (a crash between "score stored" and "outbox written")
 //   sync-all      one 'sync' per org with Salesforce credentials
 //   sync          incremental sync from the org's SystemModstamp watermark -> deals -> rescore
 //   rescore-all   one 'rescore-org' per org (nightly)
 //   rescore-org   every deal of the org rescored; changed scores go to the outbox
 //   retrain-all   one 'retrain-org' per org (weekly); each is followed by a 'rescore-org'
-import { Job as BullJob, type Job, type Queue } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Database } from '../db/client.ts';
-import { claimStaleInbox } from '../db/repositories/inbox.ts';
+import { orgsWithStaleInbox } from '../db/repositories/inbox.ts';
 import { orgsWithDuePending } from '../db/repositories/outbox.ts';
 import { markDealDeleted, upsertDealSnapshot } from '../db/repositories/deals.ts';
 import { listOrgs } from '../db/repositories/orgs.ts';
@@ -20,13 +20,11 @@ import { rescoreDeals, rescoreOrg } from '../services/rescoring.ts';
 import { trainOrg } from '../services/training.ts';
 import { scoreVersionsWritten } from '../observability/metrics.ts';
 import { syncOutboxForDeals } from './outboxSync.ts';
-import { addWriteback, inboxJobId, type InboxJob, type Queues } from './queues.ts';
+import { addInboxDrain, addWriteback, type Queues } from './queues.ts';
 
 export interface SweepOptions {
-  /** Rows never enqueued (Redis was down) are enqueued after this long. */
+  /** Inbox rows not done (and not held by a job) after this long are queued again. */
   receivedBeforeMs: number;
-  /** Rows enqueued but not done after this long are enqueued again (a lost job). */
-  enqueuedBeforeMs: number;
   /** Outbox rows pending longer than this get a flush. */
   outboxAfterMs: number;
   /** Rows per sweep round. */
@@ -34,8 +32,7 @@ export interface SweepOptions {
 }
 
 export const DEFAULT_SWEEP_OPTIONS: SweepOptions = {
-  receivedBeforeMs: 10_000,
-  enqueuedBeforeMs: 120_000,
+  receivedBeforeMs: 15_000,
   outboxAfterMs: 30_000,
   batch: 1_000
 };
@@ -53,28 +50,10 @@ export interface MaintenanceDeps {
 }
 
 export interface SweepResult {
-  inboxRequeued: number;
+  /** Orgs whose waiting inbox rows were queued again. */
+  inboxOrgs: number;
   orgsFlushed: number;
   outboxRepaired: number;
-}
-
-/**
- * Puts inbox rows back on the queue. A job that still exists (waiting, active, delayed) is
- * left alone; one that finished without the row being done (failed, or lost) is replaced.
- */
-async function requeueInbox(queue: Queue, rows: { id: number; orgId: string }[]): Promise<void> {
-  const fresh: { name: string; data: InboxJob; opts: { jobId: string } }[] = [];
-  for (const r of rows) {
-    const jobId = inboxJobId(r.id);
-    const job = await BullJob.fromId(queue, jobId);
-    if (job) {
-      const state = await job.getState();
-      if (state === 'waiting' || state === 'active' || state === 'delayed' || state === 'prioritized') continue;
-      await job.remove().catch(() => undefined);
-    }
-    fresh.push({ name: 'inbox', data: { orgId: r.orgId, inboxId: r.id }, opts: { jobId } });
-  }
-  if (fresh.length > 0) await queue.addBulk(fresh);
 }
 
 /** Deals whose latest score is not in the outbox yet (scored over `settleMs` ago). */
@@ -105,18 +84,10 @@ export function maintenanceProcessor(deps: MaintenanceDeps) {
   };
 
   async function sweep(): Promise<SweepResult> {
-    const result: SweepResult = { inboxRequeued: 0, orgsFlushed: 0, outboxRepaired: 0 };
-    for (;;) {
-      const rows = await claimStaleInbox(database, {
-        receivedBeforeMs: sweepOpts.receivedBeforeMs,
-        enqueuedBeforeMs: sweepOpts.enqueuedBeforeMs,
-        limit: sweepOpts.batch
-      });
-      if (rows.length === 0) break;
-      await requeueInbox(queues.score, rows);
-      result.inboxRequeued += rows.length;
-      if (rows.length < sweepOpts.batch) break;
-    }
+    const result: SweepResult = { inboxOrgs: 0, orgsFlushed: 0, outboxRepaired: 0 };
+    const stale = await orgsWithStaleInbox(database, sweepOpts.receivedBeforeMs);
+    for (const orgId of stale) await addInboxDrain(queues.score, orgId);
+    result.inboxOrgs = stale.length;
     const missing = await dealsMissingFromOutbox(database, sweepOpts.outboxAfterMs, sweepOpts.batch);
     const byOrg = new Map<string, number[]>();
     for (const m of missing) byOrg.set(m.orgId, [...(byOrg.get(m.orgId) ?? []), m.dealId]);
@@ -130,7 +101,7 @@ export function maintenanceProcessor(deps: MaintenanceDeps) {
     ]);
     for (const orgId of orgs) await addWriteback(queues.writeback, orgId, 0);
     result.orgsFlushed = orgs.size;
-    if (result.inboxRequeued || result.outboxRepaired) log.info(result, 'sweep re-queued work');
+    if (result.inboxOrgs || result.outboxRepaired) log.info(result, 'sweep re-queued work');
     return result;
   }
 

@@ -1,5 +1,6 @@
 // BullMQ queues and the Enqueuer request paths use.
-//   score        inbox events ('inbox', jobId inbox-<id>) and single rescore requests ('rescore')
+//   score        inbox events ('inbox': one job per webhook request, jobId inbox-<first row id>;
+//                the job processes the org's open rows in batches) and rescore requests
 //   writeback    one 'flush' per org, batched: deduplicated per org while waiting
 //   maintenance  job schedulers: inbox/outbox sweeper, incremental sync, nightly rescore, retrain
 import { Queue, type JobsOptions } from 'bullmq';
@@ -55,6 +56,16 @@ export async function closeQueues(queues: Queues): Promise<void> {
 /** BullMQ refuses ":" in custom job ids, so inbox-<id> (not inbox:<id>). */
 export const inboxJobId = (inboxId: number) => `inbox-${inboxId}`;
 
+/**
+ * Asks for the org's open inbox rows to be processed (no particular row): the sweeper's
+ * and a long batch's follow-up. Deduplicated while one is waiting.
+ */
+export async function addInboxDrain(queue: Queue, orgId: string): Promise<void> {
+  await queue.add('inbox', { orgId, inboxId: 0 } satisfies InboxJob, {
+    deduplication: { id: `drain:${orgId}` }
+  });
+}
+
 export interface EnqueuerOptions {
   /** How long a writeback waits for more results of the same org before it flushes. */
   writebackDelayMs: number;
@@ -104,14 +115,11 @@ export function createEnqueuer(queues: Queues, opts: EnqueuerOptions): Enqueuer 
     },
     async inboxEvents(orgId, inboxIds) {
       if (inboxIds.length === 0) return;
+      const first = Math.min(...inboxIds);
       await withTimeout(
-        queues.score.addBulk(
-          inboxIds.map((inboxId) => ({
-            name: 'inbox',
-            data: { orgId, inboxId } satisfies InboxJob,
-            opts: { jobId: inboxJobId(inboxId) }
-          }))
-        ),
+        queues.score.add('inbox', { orgId, inboxId: first } satisfies InboxJob, {
+          jobId: inboxJobId(first)
+        }),
         timeout,
         'enqueue inbox events'
       );

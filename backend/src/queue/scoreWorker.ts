@@ -32,7 +32,7 @@ import { OPPORTUNITY_SOURCE_FIELDS } from '../crm/salesforceFields.ts';
 import { rescoreDeals } from '../services/rescoring.ts';
 import { scoreVersionsWritten } from '../observability/metrics.ts';
 import { queueTeamMember, syncOutboxForDeals } from './outboxSync.ts';
-import { addWriteback, type InboxJob, type RescoreJob } from './queues.ts';
+import { addInboxDrain, addWriteback, type InboxJob, type RescoreJob } from './queues.ts';
 
 export interface ScoreOptions {
   /** Most inbox rows one job processes together (one rescore, one outbox sync). */
@@ -41,12 +41,21 @@ export interface ScoreOptions {
   leaseMs: number;
   /** Claims of a row before it is failed for good (an operator looks at it then). */
   maxAttempts: number;
+  /** Batches one job processes before a follow-up job takes over. */
+  maxRounds: number;
 }
 
-export const DEFAULT_SCORE_OPTIONS: ScoreOptions = { batchSize: 100, leaseMs: 60_000, maxAttempts: 8 };
+export const DEFAULT_SCORE_OPTIONS: ScoreOptions = {
+  batchSize: 100,
+  leaseMs: 60_000,
+  maxAttempts: 8,
+  maxRounds: 20
+};
 
 export interface ScoreDeps {
   database: Database;
+  /** For follow-up jobs when a backlog outlasts one job. */
+  scoreQueue: Queue;
   writebackQueue: Queue;
   /** How long a flush waits for more results of the org (batching). */
   writebackDelayMs: number;
@@ -289,22 +298,44 @@ export function scoreProcessor(deps: ScoreDeps) {
     }
   }
 
+  /**
+   * Claims and processes the org's open rows, batch after batch, starting with the job's own
+   * row (inboxId 0: any open rows). After `maxRounds` full batches a follow-up job takes over,
+   * so one org's backlog never holds a worker slot for long.
+   */
   async function inbox(job: Job<InboxJob>): Promise<ScoreOutcome> {
     const { inboxId, orgId } = job.data;
-    const rows = await claimInboxBatch(database, orgId, {
-      first: inboxId,
-      limit: opts.batchSize,
-      leaseMs: opts.leaseMs
-    });
-    if (rows.length === 0) return { outcome: 'skipped', reason: 'done, or held by another job' };
-    const out = await processRows(orgId, rows);
-    if (out.failedIds.includes(inboxId)) {
+    const total = { rows: 0, done: 0, invalid: 0, retry: 0, changedScores: 0, outboxRows: 0 };
+    let ownFailed = false;
+    let first = inboxId;
+    for (let round = 0; ; round++) {
+      if (round === opts.maxRounds) {
+        await addInboxDrain(deps.scoreQueue, orgId);
+        break;
+      }
+      const rows = await claimInboxBatch(database, orgId, {
+        first,
+        limit: opts.batchSize,
+        leaseMs: opts.leaseMs
+      });
+      if (rows.length === 0) break;
+      const out = await processRows(orgId, rows);
+      if (inboxId > 0 && out.failedIds.includes(inboxId)) ownFailed = true;
+      total.rows += rows.length;
+      total.done += out.done;
+      total.invalid += out.invalid;
+      total.retry += out.retry;
+      total.changedScores += out.changedScores;
+      total.outboxRows += out.outboxRows;
+      first = 0;
+      if (rows.length < opts.batchSize) break;
+    }
+    if (ownFailed) {
       // This job's own event failed: let BullMQ retry it with backoff.
       throw new Error(`inbox event ${inboxId} failed; see webhook_inbox.last_error`);
     }
-    const { failedIds, ...summary } = out;
-    void failedIds;
-    return { outcome: 'batch', rows: rows.length, ...summary };
+    if (total.rows === 0) return { outcome: 'skipped', reason: 'done, or held by another job' };
+    return { outcome: 'batch', ...total };
   }
 
   async function rescoreJob(job: Job<RescoreJob>): Promise<ScoreOutcome> {

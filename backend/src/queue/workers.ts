@@ -67,6 +67,7 @@ export function startWorkers(opts: WorkerSetOptions): WorkerSet {
   const processors: Record<QueueName, Processor> = {
     score: scoreProcessor({
       database,
+      scoreQueue: queues.score,
       writebackQueue: queues.writeback,
       writebackDelayMs: opts.writebackDelayMs,
       connections: opts.connections,

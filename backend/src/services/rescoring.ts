@@ -2,6 +2,7 @@
 // result changed, and keep co-lead suggestions in step. Two entry points:
 //   rescoreDeals  a few deals, locked, in one transaction (the webhook / API path)
 //   rescoreOrg    every deal of an org in id-ordered batches (nightly rescore, CLI, bench)
+import type postgres from 'postgres';
 import type { Database } from '../db/client.ts';
 import {
   countDeals,
@@ -21,11 +22,13 @@ import {
   type WrittenScoreVersion
 } from '../db/repositories/scores.ts';
 import {
+  copyFirstCoLeadSuggestions,
   listCoLeadsForDeals,
   loadCoLeadState,
   replaceCoLeadSuggestions,
   saveCoLeadCursor,
-  type CoLeadRecord
+  type CoLeadRecord,
+  type DealCoLeads
 } from '../db/repositories/coLeads.ts';
 import { resultHash, scoreDealsWithState } from '../scoring/index.ts';
 import type {
@@ -152,13 +155,16 @@ interface WriteOutcome {
   changed: ChangedScore[];
 }
 
+/** From this many deals with first suggestions on, COPY them (fewer: one INSERT is cheaper). */
+const COPY_CO_LEADS_FROM = 200;
+
 /**
  * Stores the pending results (inside the caller's transaction): score versions and pointers,
  * then the co-lead suggestions of the deals that really moved. With `details`, also reads the
  * 7-day baseline and the deals' suggestions for the ChangedScore records.
  */
 async function writePending(
-  tx: Queryable,
+  tx: postgres.TransactionSql,
   pending: Pending,
   settings: WriteSettings
 ): Promise<WriteOutcome> {
@@ -174,17 +180,20 @@ async function writePending(
       ? pending.deals
       : pending.deals.filter((p) => byDeal.has(p.dealId));
   // Deals with candidates now, or that may have proposed ones from before (a stored version).
-  const coLeadDeals = moved.filter((p) => p.coLeads.length > 0 || p.hadScore);
+  const coLeadInput = (p: ChangedDeal): DealCoLeads => ({
+    dealId: p.dealId,
+    dealExternalId: p.externalId,
+    scoreVersionId: (byDeal.get(p.dealId) as WrittenScoreVersion).id,
+    ownerRsfs: p.ownerRsfs,
+    candidates: p.coLeads
+  });
+  const first = moved.filter((p) => !p.hadScore && p.coLeads.length > 0).map(coLeadInput);
+  const copied =
+    first.length >= COPY_CO_LEADS_FROM && (await copyFirstCoLeadSuggestions(tx, orgId, first));
   await replaceCoLeadSuggestions(
     tx,
     orgId,
-    coLeadDeals.map((p) => ({
-      dealId: p.dealId,
-      dealExternalId: p.externalId,
-      scoreVersionId: (byDeal.get(p.dealId) as WrittenScoreVersion).id,
-      ownerRsfs: p.ownerRsfs,
-      candidates: p.coLeads
-    }))
+    moved.filter((p) => p.hadScore || (!copied && p.coLeads.length > 0)).map(coLeadInput)
   );
   if (!settings.details) return { written, changed: [] };
   const ids = moved.map((p) => p.dealId);

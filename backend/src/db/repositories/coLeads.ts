@@ -2,6 +2,7 @@
 // (`${orgId}:${dealExternalId}:${repId}`), so rescoring never duplicates them. A suggestion
 // that is no longer proposed becomes 'expired'; approved and rejected ones are decisions and
 // are never touched by scoring.
+import type postgres from 'postgres';
 import type { Database } from '../client.ts';
 import { asDate, type Queryable } from './deals.ts';
 import type { CoLeadCandidate, CoLeadState } from '../../scoring/types.ts';
@@ -123,6 +124,55 @@ export async function replaceCoLeadSuggestions(
     for (const c of stale) touched.add(Number(c.deal_id));
   }
   return touched;
+}
+
+/** COPY text format: backslash, tab, newline and carriage return are escaped. */
+function copyText(value: string): string {
+  return /[\\\t\n\r]/.test(value)
+    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+    : value;
+}
+
+/**
+ * Inserts the suggestions of deals scored for the first time (they cannot have any yet: a
+ * suggestion is only written with a score version) with COPY, the cheap path for a first
+ * rescore of a large import. If a row exists after all, nothing is written (a savepoint rolls
+ * the COPY back) and the caller's upsert path handles these deals: returns false.
+ */
+export async function copyFirstCoLeadSuggestions(
+  sql: postgres.TransactionSql,
+  orgId: string,
+  deals: DealCoLeads[]
+): Promise<boolean> {
+  const lines: string[] = [];
+  const org = copyText(orgId);
+  for (const d of deals) {
+    const owner = d.ownerRsfs === null ? '\\N' : String(d.ownerRsfs);
+    for (const c of d.candidates) {
+      lines.push(
+        `${org}\t${d.dealId}\t${copyText(coLeadExternalId(orgId, d.dealExternalId, c.repId))}\t` +
+          `${copyText(c.repId)}\t${copyText(c.segment)}\t${c.winRate}\t${c.sampleSize}\t${c.rank}\t` +
+          `${c.isPrimary ? 't' : 'f'}\t${copyText(c.reason)}\tproposed\t${owner}\t${d.scoreVersionId}\n`
+      );
+    }
+  }
+  if (lines.length === 0) return true;
+  try {
+    await sql.savepoint(async (sp) => {
+      const copy = await sp`
+        COPY co_lead_suggestions (org_id, deal_id, external_id, suggested_rep_id, segment, win_rate,
+          sample_size, rank, is_primary, reason, status, owner_rsfs, score_version_id) FROM STDIN`.writable();
+      await new Promise<void>((resolve, reject) => {
+        copy.on('error', reject);
+        copy.on('finish', resolve);
+        copy.end(lines.join(''));
+      });
+    });
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') return false; // unique_violation
+    throw err;
+  }
 }
 
 interface CoLeadRow {

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.ts';
 import {
   claimInboxBatch,
-  claimStaleInbox,
   getInboxRow,
   inboxCounts,
   insertInboxEvents,
   markInboxBatchDone,
+  orgsWithStaleInbox,
   releaseInboxRows
 } from './inbox.ts';
 
@@ -86,27 +86,17 @@ describe('inbox repository', () => {
     assert.equal((await claimInboxBatch(db, org, { first: id, limit: 1, leaseMs: 60_000 })).length, 1);
   });
 
-  test('the sweeper claims never-enqueued and long-enqueued rows, once', async () => {
+  test('the sweeper sees orgs whose open rows nobody holds and that waited too long', async () => {
     const org = '00D000000000003EAA';
-    const { inserted } = await insertInboxEvents(db, org, 'apex', [ev('n1'), ev('n2'), ev('n3')]);
-    const [n1, n2, n3] = inserted.map((r) => r.id) as [number, number, number];
-    await db.sql`UPDATE webhook_inbox SET status = 'enqueued', enqueued_at = now() WHERE id = ${n2}`;
-    await markInboxBatchDone(db, [n3]);
-    // Age the rows: received a minute ago, n2 enqueued a minute ago.
-    await db.sql`UPDATE webhook_inbox SET received_at = now() - interval '60 s',
-      enqueued_at = CASE WHEN enqueued_at IS NULL THEN NULL ELSE now() - interval '60 s' END
-      WHERE org_id = ${org}`;
-    const young = await claimStaleInbox(db, { receivedBeforeMs: 120_000, enqueuedBeforeMs: 120_000, limit: 10 });
-    assert.equal(young.filter((r) => r.orgId === org).length, 0);
-    const [a, b] = await Promise.all([
-      claimStaleInbox(db, { receivedBeforeMs: 5_000, enqueuedBeforeMs: 30_000, limit: 10 }),
-      claimStaleInbox(db, { receivedBeforeMs: 5_000, enqueuedBeforeMs: 30_000, limit: 10 })
-    ]);
-    const claimed = [...a, ...b].filter((r) => r.orgId === org).map((r) => r.id).sort();
-    assert.deepEqual(claimed, [n1, n2].sort());
-    // Claiming stamps enqueued_at: not claimed again right away.
-    const again = await claimStaleInbox(db, { receivedBeforeMs: 5_000, enqueuedBeforeMs: 30_000, limit: 10 });
-    assert.equal(again.filter((r) => r.orgId === org).length, 0);
-    assert.deepEqual(await inboxCounts(db, org), { enqueued: 2, done: 1 });
+    const { inserted } = await insertInboxEvents(db, org, 'apex', [ev('n1'), ev('n2')]);
+    const [n1, n2] = inserted.map((r) => r.id) as [number, number];
+    assert.ok(!(await orgsWithStaleInbox(db, 30_000)).includes(org), 'too young');
+    await db.sql`UPDATE webhook_inbox SET received_at = now() - interval '60 s' WHERE org_id = ${org}`;
+    assert.ok((await orgsWithStaleInbox(db, 30_000)).includes(org));
+    // Held by a job (lease running) or done: not stale.
+    await claimInboxBatch(db, org, { first: n1, limit: 1, leaseMs: 60_000 });
+    await markInboxBatchDone(db, [n2]);
+    assert.ok(!(await orgsWithStaleInbox(db, 30_000)).includes(org));
+    assert.deepEqual(await inboxCounts(db, org), { received: 1, done: 1 });
   });
 });

@@ -1,6 +1,7 @@
 // The durable webhook inbox: every accepted change event, once (org_id, event_id is unique).
-// Rows move received -> enqueued -> done (or failed with the reason). The sweeper re-enqueues
-// rows that sit too long, so a lost job or a Redis outage never loses an event.
+// Rows move received -> done (or failed with the reason); a score job holds a row it works
+// on with a lease (claimed_until). The sweeper re-enqueues orgs whose rows sit too long, so a
+// lost job or a Redis outage never loses an event.
 import type { Database, Sql } from '../client.ts';
 
 export type InboxSource = 'apex' | 'outbound_message' | 'sync';
@@ -41,16 +42,16 @@ export async function insertInboxEvents(
 ): Promise<{ inserted: { id: number; eventId: string }[]; duplicates: number }> {
   if (events.length === 0) return { inserted: [], duplicates: 0 };
   const { sql } = database;
-  // unnest() keeps the statement text the same whatever the batch size (one prepared plan).
+  // One JSON parameter for the whole batch: the statement text is the same whatever the
+  // batch size (one prepared plan), and no per-value array escaping on the client.
+  const batch = JSON.stringify(
+    events.map((e) => ({ event_id: e.eventId, type: e.type, occurred_at: e.occurredAt, payload: e.payload }))
+  );
   const rows = await sql<{ id: string; event_id: string }[]>`
     INSERT INTO webhook_inbox (org_id, event_id, type, source, occurred_at, payload)
-    SELECT ${orgId}, e.event_id, e.type, ${source}, e.occurred_at::timestamptz, e.payload::jsonb
-    FROM unnest(
-      ${events.map((e) => e.eventId)}::text[],
-      ${events.map((e) => e.type)}::text[],
-      ${events.map((e) => e.occurredAt)}::text[],
-      ${events.map((e) => JSON.stringify(e.payload))}::text[]
-    ) AS e(event_id, type, occurred_at, payload)
+    SELECT ${orgId}, e.event_id, e.type, ${source}, e.occurred_at, e.payload
+    FROM jsonb_to_recordset(${batch}::jsonb)
+      AS e(event_id text, type text, occurred_at timestamptz, payload jsonb)
     ON CONFLICT (org_id, event_id) DO NOTHING
     RETURNING id, event_id`;
   const inserted = rows.map((r) => ({ id: Number(r.id), eventId: r.event_id }));
@@ -148,33 +149,17 @@ export async function releaseInboxRows(
 }
 
 /**
- * Rows the sweeper should (re-)enqueue: never enqueued and older than `receivedBeforeMs`
- * (Redis was down when they arrived), or enqueued longer ago than `enqueuedBeforeMs` and still
- * not done (the job was lost). Claimed with FOR UPDATE SKIP LOCKED and stamped, so concurrent
- * sweepers never take the same rows.
+ * Orgs with open rows that nobody holds and that arrived more than `olderThanMs` ago: their
+ * job was never enqueued (Redis was down), was lost, or gave up. The sweeper asks for them
+ * to be processed again.
  */
-export async function claimStaleInbox(
-  database: Runner,
-  opts: { receivedBeforeMs: number; enqueuedBeforeMs: number; limit: number }
-): Promise<{ id: number; orgId: string }[]> {
-  const rows = await database.sql<{ id: string; org_id: string }[]>`
-    UPDATE webhook_inbox w SET enqueued_at = now(), status = 'enqueued'
-    FROM (
-      SELECT id FROM webhook_inbox
-      WHERE status IN ('received', 'enqueued')
-        AND (claimed_until IS NULL OR claimed_until < now())
-        AND (
-          (enqueued_at IS NULL
-            AND received_at < now() - make_interval(secs => ${opts.receivedBeforeMs / 1000}))
-          OR enqueued_at < now() - make_interval(secs => ${opts.enqueuedBeforeMs / 1000})
-        )
-      ORDER BY id
-      LIMIT ${opts.limit}
-      FOR UPDATE SKIP LOCKED
-    ) s
-    WHERE w.id = s.id
-    RETURNING w.id, w.org_id`;
-  return rows.map((r) => ({ id: Number(r.id), orgId: r.org_id }));
+export async function orgsWithStaleInbox(database: Runner, olderThanMs: number): Promise<string[]> {
+  const rows = await database.sql<{ org_id: string }[]>`
+    SELECT DISTINCT org_id FROM webhook_inbox
+    WHERE status IN ('received', 'enqueued')
+      AND (claimed_until IS NULL OR claimed_until < now())
+      AND received_at < now() - make_interval(secs => ${olderThanMs / 1000})`;
+  return rows.map((r) => r.org_id);
 }
 
 /** Counts by status, for operators and tests. */
