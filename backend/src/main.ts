@@ -18,7 +18,7 @@ import { REDACT_PATHS } from './observability/logging.ts';
 import { salesforceCalls } from './observability/metrics.ts';
 import { closeQueues, createEnqueuer, createQueues, type Queues } from './queue/queues.ts';
 import { createRedis } from './queue/redis.ts';
-import { upsertSchedulers } from './queue/schedulers.ts';
+import { SCHEDULER_IDS, upsertSchedulers, type SchedulerId } from './queue/schedulers.ts';
 import { startWorkers, type WorkerSet } from './queue/workers.ts';
 
 const ROLES = ['api', 'worker', 'scheduler', 'all'] as const;
@@ -69,18 +69,40 @@ export function salesforceConnections(config: Config, database: Database): Sales
         salesforceCalls.inc({
           org: e.orgId,
           endpoint: e.operation,
-          outcome: e.outcome === 'ok' ? 'ok' : e.errorCode === 'REQUEST_LIMIT_EXCEEDED' ? 'rate_limited' : 'error'
+          outcome:
+            e.outcome === 'ok'
+              ? 'ok'
+              : e.errorCode === 'REQUEST_LIMIT_EXCEEDED'
+                ? 'rate_limited'
+                : 'error'
         })
     }
   });
 }
 
 /** Starts the parts of `role` and returns how to stop them. */
+/**
+ * Which job schedulers a scheduler process keeps (DI_SCHEDULES, comma separated; default all:
+ * sweep, sync-all, rescore-all, retrain-all). Benchmarks and tests of one path narrow it.
+ */
+export function schedulesFromEnv(env: NodeJS.ProcessEnv = process.env): SchedulerId[] {
+  const raw = env.DI_SCHEDULES;
+  if (raw === undefined || raw.trim() === '') return [...SCHEDULER_IDS];
+  const ids = raw.split(',').map((s) => s.trim());
+  const bad = ids.filter((id) => !(SCHEDULER_IDS as readonly string[]).includes(id));
+  if (bad.length > 0) {
+    throw new ConfigError(
+      `invalid configuration:\n  DI_SCHEDULES: unknown ${bad.join(', ')} (known: ${SCHEDULER_IDS.join(', ')})`
+    );
+  }
+  return ids as SchedulerId[];
+}
+
 export async function startProcess(
   config: Config,
   role: Role,
   log: Logger,
-  opts: { writebackDelayMs?: number } = {}
+  opts: { writebackDelayMs?: number; schedules?: SchedulerId[] } = {}
 ): Promise<RunningProcess> {
   const delay = opts.writebackDelayMs ?? 500;
   const database = openDatabase(config.DATABASE_URL, { max: 10 });
@@ -124,7 +146,14 @@ export async function startProcess(
         only: [...only]
       });
       closers.push(() => workers.close());
-      if (role === 'scheduler' || role === 'all') await upsertSchedulers(queues.maintenance);
+      if (role === 'scheduler' || role === 'all') {
+        const only = opts.schedules ?? [...SCHEDULER_IDS];
+        await upsertSchedulers(queues.maintenance, { only });
+        // Schedules dropped from the list must stop, not linger in Redis.
+        for (const id of SCHEDULER_IDS) {
+          if (!only.includes(id)) await queues.maintenance.removeJobScheduler(id);
+        }
+      }
       log.info({ queues: only }, 'workers started');
     }
 
@@ -132,7 +161,10 @@ export async function startProcess(
       // Request paths never wait on Redis: no offline queue, short timeouts.
       const redis = createRedis(config.REDIS_URL, 'producer');
       const queues = createQueues(redis, config.DI_QUEUE_PREFIX, (err) =>
-        log.warn({ err: err.message }, 'queue connection error (requests go on; the sweeper enqueues)')
+        log.warn(
+          { err: err.message },
+          'queue connection error (requests go on; the sweeper enqueues)'
+        )
       );
       closers.push(async () => {
         await closeQueues(queues);
@@ -160,19 +192,27 @@ async function main(): Promise<number> {
   let config: Config;
   let role: Role;
   let delay: number;
+  let schedules: SchedulerId[];
   try {
     role = parseRole(process.argv.slice(2));
     config = loadConfig();
     delay = writebackDelayMs();
+    schedules = schedulesFromEnv();
   } catch (err) {
-    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (
+      err instanceof ConfigError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
       process.stderr.write(`${(err as Error).message}\n`);
       return 1;
     }
     throw err;
   }
-  const log = pino({ level: config.LOG_LEVEL, redact: { paths: REDACT_PATHS, censor: '[REDACTED]' } });
-  const running = await startProcess(config, role, log, { writebackDelayMs: delay });
+  const log = pino({
+    level: config.LOG_LEVEL,
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' }
+  });
+  const running = await startProcess(config, role, log, { writebackDelayMs: delay, schedules });
   log.info({ role, url: running.url }, 'deal insights backend running');
 
   await new Promise<void>((resolve) => {

@@ -11,6 +11,9 @@
 //   api_p99_ms  99th percentile latency in ms (target <= 20)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -62,20 +65,50 @@ async function serve(): Promise<void> {
     process.exit(0);
   };
   // The parent asks for CPU time before and after the measured window (CPU per request).
+  // With BENCH_API_CPU_PROF=<dir>, a V8 CPU profile covers that window only (not start-up).
+  const profiler = process.env.BENCH_API_CPU_PROF
+    ? windowProfiler(process.env.BENCH_API_CPU_PROF)
+    : null;
   process.on('message', (msg) => {
-    if (msg === 'cpu') process.send?.({ cpu: process.cpuUsage() });
+    if (msg !== 'cpu') return;
+    const cpu = process.cpuUsage();
+    void (profiler ? profiler.toggle() : Promise.resolve()).then(() => process.send?.({ cpu }));
   });
   process.once('SIGTERM', () => void stop());
   process.once('disconnect', () => void stop());
 }
 
+/** Starts a CPU profile on the first toggle, writes it to `dir` on the second. */
+function windowProfiler(dir: string): { toggle(): Promise<void> } {
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (err, result) => (err ? reject(err) : resolve(result)))
+    );
+  let running = false;
+  return {
+    async toggle() {
+      if (!running) {
+        running = true;
+        await post('Profiler.enable');
+        await post('Profiler.start');
+        return;
+      }
+      running = false;
+      const { profile } = (await post('Profiler.stop')) as { profile: object };
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, `api-${Date.now()}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      process.stderr.write(`[bench:api] server CPU profile of the measured window: ${file}\n`);
+    }
+  };
+}
+
 async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; port: number }> {
-  // BENCH_API_CPU_PROF=<dir> writes a V8 CPU profile of the server (to see where time goes).
-  const prof = process.env.BENCH_API_CPU_PROF;
-  const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
   const child = spawn(
     process.execPath,
-    [...flags, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve'],
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'],
     {
       env: {
         ...process.env,

@@ -59,6 +59,8 @@ function startBackend(config: Config, role: 'api' | 'all'): Promise<Backend> {
       DI_ENCRYPTION_KEY: config.DI_ENCRYPTION_KEY,
       DI_JWT_AUDIENCE: config.DI_JWT_AUDIENCE,
       DI_WRITEBACK_DELAY_MS: String(WRITEBACK_DELAY_MS),
+      // The sweeper only: the periodic sync / rescore / retrain are not part of this path.
+      DI_SCHEDULES: 'sweep',
       HOST: '127.0.0.1',
       PORT: '0',
       LOG_LEVEL: 'info'
@@ -191,20 +193,30 @@ async function throughput(config: Config, db: TestDatabase, quick: boolean) {
       webhook_p50_ms: atRate.latency.p50,
       webhook_p99_ms_saturated: max.latency.p99,
       webhook_batch_events: BATCH_EVENTS,
-      webhook_non2xx: max.non2xx + max.errors + max.timeouts + atRate.non2xx + atRate.errors + atRate.timeouts
+      webhook_non2xx:
+        max.non2xx + max.errors + max.timeouts + atRate.non2xx + atRate.errors + atRate.timeouts
     };
   } finally {
     await backend.stop();
   }
 }
 
+let retried = 0;
+
+/** Sends like a real sender: a 503 (overloaded) is retried after a pause. */
 async function post(url: string, orgId: string, events: unknown[], token: string) {
-  const res = await fetch(`${url}/webhooks/salesforce`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: webhookBody(orgId, events)
-  });
-  if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(`${url}/webhooks/salesforce`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: webhookBody(orgId, events)
+    });
+    if (res.status === 202) return;
+    const text = await res.text();
+    if (res.status !== 503 || attempt >= 5) throw new Error(`webhook answered ${res.status}: ${text}`);
+    retried++;
+    await new Promise((r) => setTimeout(r, 200 * attempt));
+  }
 }
 
 async function settled(db: TestDatabase, orgId: string): Promise<true | undefined> {
@@ -236,14 +248,22 @@ async function endToEnd(config: Config, db: TestDatabase, quick: boolean) {
       let token = await orgJwt(org, config.DI_JWT_AUDIENCE, { lifetimeS: 290 });
       // 1. First scores for every deal (a burst of 100-event requests), then let it settle.
       const t0 = Date.now();
-      const first = org.open.map((d) => opportunityChanged({ ...d, modstamp: new Date(Date.UTC(2026, 10, 1)) }));
+      const first = org.open.map((d) =>
+        opportunityChanged({ ...d, modstamp: new Date(Date.UTC(2026, 10, 1)) })
+      );
       const versions0 = await scoreVersions(db, org.orgId);
       emulator.resetStats();
-      for (let i = 0; i < first.length; i += 100) await post(backend.url, org.orgId, first.slice(i, i + 100), token);
-      await waitFor('first scores written', () => settled(db, org.orgId), { timeoutMs: 600_000, intervalMs: 250 });
+      for (let i = 0; i < first.length; i += 100)
+        await post(backend.url, org.orgId, first.slice(i, i + 100), token);
+      await waitFor('first scores written', () => settled(db, org.orgId), {
+        timeoutMs: 600_000,
+        intervalMs: 250
+      });
       const firstScores = (await scoreVersions(db, org.orgId)) - versions0;
       const firstCalls = emulator.stats().apiCalls;
-      log(`first scores: ${firstScores} in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${firstCalls} API calls`);
+      log(
+        `first scores: ${firstScores} in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${firstCalls} API calls`
+      );
 
       // 2. One change per deal at a steady RATE; when each write reached Salesforce.
       token = await orgJwt(org, config.DI_JWT_AUDIENCE, { lifetimeS: 290 });
@@ -270,7 +290,10 @@ async function endToEnd(config: Config, db: TestDatabase, quick: boolean) {
       }
       await Promise.all(inflight);
       const sendSeconds = (performance.now() - start) / 1000;
-      await waitFor('changes written', () => settled(db, org.orgId), { timeoutMs: 600_000, intervalMs: 250 });
+      await waitFor('changes written', () => settled(db, org.orgId), {
+        timeoutMs: 600_000,
+        intervalMs: 250
+      });
       const changed = (await scoreVersions(db, org.orgId)) - versions1;
       const calls = emulator.stats().apiCalls;
       const latencies: number[] = [];
@@ -311,17 +334,24 @@ async function endToEnd(config: Config, db: TestDatabase, quick: boolean) {
         occurredAt: touchedAt,
         fields: { ...e.fields, SystemModstamp: touchedAt }
       }));
-      for (let i = 0; i < touches.length; i += 100) await post(backend.url, org.orgId, touches.slice(i, i + 100), token);
-      await waitFor('touches processed', () => settled(db, org.orgId), { timeoutMs: 300_000, intervalMs: 250 });
+      for (let i = 0; i < touches.length; i += 100)
+        await post(backend.url, org.orgId, touches.slice(i, i + 100), token);
+      await waitFor('touches processed', () => settled(db, org.orgId), {
+        timeoutMs: 300_000,
+        intervalMs: 250
+      });
       await new Promise((r) => setTimeout(r, WRITEBACK_DELAY_MS * 2));
       const unchangedVersions = (await scoreVersions(db, org.orgId)) - versions2;
       const unchangedCalls = emulator.stats().apiCalls;
-      log(`${touches.length} events without a score change: ${unchangedVersions} versions, ${unchangedCalls} API calls`);
+      log(
+        `${touches.length} events without a score change: ${unchangedVersions} versions, ${unchangedCalls} API calls`
+      );
 
       return {
         e2e_p95_ms: Math.round(pct(0.95)),
         e2e_p50_ms: Math.round(pct(0.5)),
-        sf_api_calls_per_1000_changes: changed > 0 ? Number(((calls / changed) * 1000).toFixed(2)) : NaN,
+        sf_api_calls_per_1000_changes:
+          changed > 0 ? Number(((calls / changed) * 1000).toFixed(2)) : NaN,
         sf_api_calls_per_1000_first_scores:
           firstScores > 0 ? Number(((firstCalls / firstScores) * 1000).toFixed(2)) : NaN,
         sf_api_calls_unchanged: unchangedCalls
@@ -335,12 +365,20 @@ async function endToEnd(config: Config, db: TestDatabase, quick: boolean) {
 }
 
 export async function run(opts: { quick: boolean }): Promise<Record<string, number>> {
-  log(`load average at start: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (2 cores, shared)`);
+  log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (2 cores, shared)`
+  );
   const db = await createTestDatabase('di_bench_webhook');
   const config = testConfig(db.url, { LOG_LEVEL: 'warn' });
   try {
     const a = await throughput(config, db, opts.quick);
-    const b = await endToEnd({ ...config, DI_QUEUE_PREFIX: `${config.DI_QUEUE_PREFIX}:e2e` }, db, opts.quick);
+    const b = await endToEnd(
+      { ...config, DI_QUEUE_PREFIX: `${config.DI_QUEUE_PREFIX}:e2e` },
+      db,
+      opts.quick
+    );
     return { ...a, ...b };
   } finally {
     await deletePrefix(config.DI_QUEUE_PREFIX);

@@ -7,7 +7,10 @@ import { buildApp } from '../../backend/src/app.ts';
 import type { Config } from '../../backend/src/config.ts';
 import type { Database } from '../../backend/src/db/client.ts';
 import { copyNewDeals, type CanonicalDeal } from '../../backend/src/db/repositories/deals.ts';
-import { SalesforceConnections, type SalesforceClientOptions } from '../../backend/src/crm/connection.ts';
+import {
+  SalesforceConnections,
+  type SalesforceClientOptions
+} from '../../backend/src/crm/connection.ts';
 import type { Enqueuer } from '../../backend/src/queue/enqueuer.ts';
 import {
   closeQueues,
@@ -164,7 +167,10 @@ export async function seedScoringOrg(
     openFraction: opts.open / (opts.closed + opts.open)
   });
   const repIds = Array.from({ length: repCount }, (_, i) =>
-    sf.insert('User', { Username: `rep${i + 1}@${org.orgId.toLowerCase()}.example`, LastName: `Rep ${i + 1}` })
+    sf.insert('User', {
+      Username: `rep${i + 1}@${org.orgId.toLowerCase()}.example`,
+      LastName: `Rep ${i + 1}`
+    })
   );
   const userOf = (rep: string) => repIds[Number(rep.replace('rep_', '')) - 1] as string;
 

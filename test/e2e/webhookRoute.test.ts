@@ -8,7 +8,12 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../backend/src/app.ts';
 import type { Config } from '../../backend/src/config.ts';
-import { createEnqueuer, createQueues, closeQueues, type Queues } from '../../backend/src/queue/queues.ts';
+import {
+  createEnqueuer,
+  createQueues,
+  closeQueues,
+  type Queues
+} from '../../backend/src/queue/queues.ts';
 import { createRedis } from '../../backend/src/queue/redis.ts';
 import { outboundMessageToken } from '../../backend/src/webhooks/outboundToken.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
@@ -95,7 +100,10 @@ describe('POST /webhooks/salesforce', () => {
     const rows = await db.sql`
       SELECT id, event_id, type, source, status, payload FROM webhook_inbox
       WHERE org_id = ${org.orgId} ORDER BY id`;
-    assert.deepEqual(rows.map((r) => r.event_id), batch.map((e) => e.id));
+    assert.deepEqual(
+      rows.map((r) => r.event_id),
+      batch.map((e) => e.id)
+    );
     assert.ok(rows.every((r) => r.status === 'received' && r.source === 'apex'));
     assert.deepEqual(rows[0]!.payload, batch[0]);
     // One job for the request, named by its first row; it processes the org's open rows.
@@ -122,8 +130,14 @@ describe('POST /webhooks/salesforce', () => {
     const before = await rowCount(org.orgId);
     const results = await Promise.all(Array.from({ length: 10 }, () => postJwt(body)));
     assert.ok(results.every((r) => r.statusCode === 202));
-    assert.equal(results.reduce((n, r) => n + (r.json() as { accepted: number }).accepted, 0), 1);
-    assert.equal(results.reduce((n, r) => n + (r.json() as { duplicates: number }).duplicates, 0), 9);
+    assert.equal(
+      results.reduce((n, r) => n + (r.json() as { accepted: number }).accepted, 0),
+      1
+    );
+    assert.equal(
+      results.reduce((n, r) => n + (r.json() as { duplicates: number }).duplicates, 0),
+      9
+    );
     assert.equal(await rowCount(org.orgId), before + 1);
   });
 
@@ -136,18 +150,45 @@ describe('POST /webhooks/salesforce', () => {
       ['no credentials', {}],
       ['not a bearer JWT', { authorization: 'Bearer abc' }],
       ['basic auth', { authorization: 'Basic dXNlcjpwYXNz' }],
-      ['signed with another key', { authorization: `Bearer ${await orgJwt(wrongKey, config.DI_JWT_AUDIENCE)}` }],
+      [
+        'signed with another key',
+        { authorization: `Bearer ${await orgJwt(wrongKey, config.DI_JWT_AUDIENCE)}` }
+      ],
       ['another audience', { authorization: `Bearer ${await orgJwt(org, 'someone-else')}` }],
-      ['expired', { authorization: `Bearer ${await orgJwt(org, config.DI_JWT_AUDIENCE, { iat: now - 400, lifetimeS: 120 })}` }],
-      ['lifetime over 5 minutes', { authorization: `Bearer ${await orgJwt(org, config.DI_JWT_AUDIENCE, { lifetimeS: 3600 })}` }],
-      ['unknown org', { authorization: `Bearer ${await orgJwt({ ...org, orgId: '00D000000000009EAA' }, config.DI_JWT_AUDIENCE)}` }],
-      ['Standard Webhooks with a wrong secret', standardWebhookHeaders({ ...org, webhookSecret: other.webhookSecret }, body)],
-      ['Standard Webhooks for another body', standardWebhookHeaders(org, body.replace('12000', '12001'))],
-      ['Standard Webhooks without the org header', (() => {
-        const h = standardWebhookHeaders(org, body);
-        delete h['x-deal-insights-org'];
-        return h;
-      })()]
+      [
+        'expired',
+        {
+          authorization: `Bearer ${await orgJwt(org, config.DI_JWT_AUDIENCE, { iat: now - 400, lifetimeS: 120 })}`
+        }
+      ],
+      [
+        'lifetime over 5 minutes',
+        {
+          authorization: `Bearer ${await orgJwt(org, config.DI_JWT_AUDIENCE, { lifetimeS: 3600 })}`
+        }
+      ],
+      [
+        'unknown org',
+        {
+          authorization: `Bearer ${await orgJwt({ ...org, orgId: '00D000000000009EAA' }, config.DI_JWT_AUDIENCE)}`
+        }
+      ],
+      [
+        'Standard Webhooks with a wrong secret',
+        standardWebhookHeaders({ ...org, webhookSecret: other.webhookSecret }, body)
+      ],
+      [
+        'Standard Webhooks for another body',
+        standardWebhookHeaders(org, body.replace('12000', '12001'))
+      ],
+      [
+        'Standard Webhooks without the org header',
+        (() => {
+          const h = standardWebhookHeaders(org, body);
+          delete h['x-deal-insights-org'];
+          return h;
+        })()
+      ]
     ];
     for (const [name, headers] of cases) {
       const res = await app.inject({
@@ -172,21 +213,37 @@ describe('POST /webhooks/salesforce', () => {
   test('stale timestamps and replays: stored once within the tolerance, refused after it', async () => {
     const body = webhookBody(org.orgId, events(2));
     const headers = { 'content-type': 'application/json', ...standardWebhookHeaders(org, body) };
-    const first = await app.inject({ method: 'POST', url: '/webhooks/salesforce', headers, payload: body });
+    const first = await app.inject({
+      method: 'POST',
+      url: '/webhooks/salesforce',
+      headers,
+      payload: body
+    });
     assert.deepEqual(first.json(), { accepted: 2, duplicates: 0 });
     // The same request again (same webhook-id and signature) inside the 5 minutes: a duplicate.
-    const replay = await app.inject({ method: 'POST', url: '/webhooks/salesforce', headers, payload: body });
+    const replay = await app.inject({
+      method: 'POST',
+      url: '/webhooks/salesforce',
+      headers,
+      payload: body
+    });
     assert.equal(replay.statusCode, 202);
     assert.deepEqual(replay.json(), { accepted: 0, duplicates: 2 });
     // Signed more than 5 minutes ago (what a replay looks like later): refused.
     const before = await rowCount();
     const late = events(1);
     const lateBody = webhookBody(org.orgId, late);
-    for (const timestamp of [Math.floor(Date.now() / 1000) - 301, Math.floor(Date.now() / 1000) + 301]) {
+    for (const timestamp of [
+      Math.floor(Date.now() / 1000) - 301,
+      Math.floor(Date.now() / 1000) + 301
+    ]) {
       const res = await app.inject({
         method: 'POST',
         url: '/webhooks/salesforce',
-        headers: { 'content-type': 'application/json', ...standardWebhookHeaders(org, lateBody, { timestamp }) },
+        headers: {
+          'content-type': 'application/json',
+          ...standardWebhookHeaders(org, lateBody, { timestamp })
+        },
         payload: lateBody
       });
       assert.equal(res.statusCode, 401, res.body);
@@ -197,7 +254,10 @@ describe('POST /webhooks/salesforce', () => {
 
   test('a body over the limit is 413 and stores nothing', async () => {
     const before = await rowCount();
-    const big = webhookBody(org.orgId, events(1)).replace('"Name":"', `"Name":"${'x'.repeat(BODY_LIMIT)}`);
+    const big = webhookBody(org.orgId, events(1)).replace(
+      '"Name":"',
+      `"Name":"${'x'.repeat(BODY_LIMIT)}`
+    );
     const res = await postJwt(big);
     assert.equal(res.statusCode, 413);
     assert.equal((res.json() as { code: string }).code, 'payload_too_large');
@@ -210,7 +270,10 @@ describe('POST /webhooks/salesforce', () => {
     (bad[3] as { systemModstamp: string }).systemModstamp = 'yesterday';
     let res = await postJwt(webhookBody(org.orgId, bad));
     assert.equal(res.statusCode, 400);
-    assert.equal((res.json() as { message: string }).message, 'events[3].systemModstamp: not an ISO date');
+    assert.equal(
+      (res.json() as { message: string }).message,
+      'events[3].systemModstamp: not an ISO date'
+    );
     res = await postJwt('{"specVersion": "1", "orgId": ');
     assert.equal(res.statusCode, 400);
     assert.match((res.json() as { message: string }).message, /^body is not valid JSON/);
@@ -248,7 +311,11 @@ describe('POST /webhooks/salesforce', () => {
         WHERE org_id = ${org.orgId} AND event_id = ANY(${batch.map((e) => e.id)})`;
       assert.equal(rows.length, 2);
       assert.ok(rows.every((r) => r.status === 'received' && r.enqueued_at === null));
-      assert.equal(await queues.score.getJob(`inbox-${rows[0]!.id}`), undefined, 'not in the queue');
+      assert.equal(
+        await queues.score.getJob(`inbox-${rows[0]!.id}`),
+        undefined,
+        'not in the queue'
+      );
       const ready = await offline.inject({ method: 'GET', url: '/readyz' });
       assert.equal(ready.statusCode, 503);
       assert.equal((ready.json() as { checks: { postgres: string } }).checks.postgres, 'ok');
@@ -269,7 +336,9 @@ describe('POST /webhooks/salesforce', () => {
       // A valid payload with one value replaced somewhere (possibly deep), or one key removed.
       fc
         .tuple(fc.nat(), fc.anything({ maxDepth: 2 }), fc.boolean())
-        .map(([pick, value, remove]) => Buffer.from(JSON.stringify(mutate(valid, pick, value, remove)))),
+        .map(([pick, value, remove]) =>
+          Buffer.from(JSON.stringify(mutate(valid, pick, value, remove)))
+        ),
       fc.constant(Buffer.alloc(BODY_LIMIT + 10, 0x7b))
     );
     const auth = fc.constantFrom('none', 'jwt', 'standard', 'garbage');
@@ -277,18 +346,29 @@ describe('POST /webhooks/salesforce', () => {
     await fc.assert(
       fc.asyncProperty(jsonish, auth, async (body, how) => {
         const headers: Record<string, string> = { 'content-type': 'application/json' };
-        if (how === 'jwt') headers.authorization = `Bearer ${await orgJwt(org, config.DI_JWT_AUDIENCE)}`;
+        if (how === 'jwt')
+          headers.authorization = `Bearer ${await orgJwt(org, config.DI_JWT_AUDIENCE)}`;
         if (how === 'standard') Object.assign(headers, standardWebhookHeaders(org, body));
-        if (how === 'garbage') headers.authorization = `Bearer ${randomBytes(20).toString('base64url')}`;
+        if (how === 'garbage')
+          headers.authorization = `Bearer ${randomBytes(20).toString('base64url')}`;
         const before = await rowCount();
-        const res = await app.inject({ method: 'POST', url: '/webhooks/salesforce', headers, payload: body });
+        const res = await app.inject({
+          method: 'POST',
+          url: '/webhooks/salesforce',
+          headers,
+          payload: body
+        });
         const after = await rowCount();
-        assert.ok([202, 400, 401, 403, 413].includes(res.statusCode), `status ${res.statusCode}: ${res.body}`);
+        assert.ok(
+          [202, 400, 401, 403, 413].includes(res.statusCode),
+          `status ${res.statusCode}: ${res.body}`
+        );
         if (res.statusCode === 202) {
           assert.equal(after - before, (res.json() as { accepted: number }).accepted);
         } else {
           assert.equal(after, before, `rejected with ${res.statusCode} but rows were stored`);
-          if (how === 'none' || how === 'garbage') assert.equal(res.statusCode === 413 ? 401 : res.statusCode, 401);
+          if (how === 'none' || how === 'garbage')
+            assert.equal(res.statusCode === 413 ? 401 : res.statusCode, 401);
         }
         checked++;
       }),
@@ -305,14 +385,18 @@ function mutate(root: unknown, pick: number, value: unknown, remove: boolean): u
   const walk = (node: unknown) => {
     if (node && typeof node === 'object') {
       for (const [k, v] of Object.entries(node)) {
-        slots.push({ parent: node as Record<string, unknown>, key: Array.isArray(node) ? Number(k) : k });
+        slots.push({
+          parent: node as Record<string, unknown>,
+          key: Array.isArray(node) ? Number(k) : k
+        });
         walk(v);
       }
     }
   };
   walk(copy);
   const slot = slots[pick % slots.length]!;
-  if (remove && !Array.isArray(slot.parent)) delete (slot.parent as Record<string, unknown>)[slot.key as string];
+  if (remove && !Array.isArray(slot.parent))
+    delete (slot.parent as Record<string, unknown>)[slot.key as string];
   else (slot.parent as Record<string | number, unknown>)[slot.key] = value;
   return copy;
 }
@@ -340,7 +424,12 @@ describe('POST /webhooks/salesforce/outbound-message', () => {
   const url = (o: TestOrg, token = outboundMessageToken(o.webhookSecret, o.orgId)) =>
     `/webhooks/salesforce/outbound-message?org=${o.orgId}&token=${encodeURIComponent(token)}`;
   const post = (path: string, body: string) =>
-    app.inject({ method: 'POST', url: path, headers: { 'content-type': 'text/xml; charset=utf-8' }, payload: body });
+    app.inject({
+      method: 'POST',
+      url: path,
+      headers: { 'content-type': 'text/xml; charset=utf-8' },
+      payload: body
+    });
 
   test('notifications are stored once each (event id om:<notification Id>) and acknowledged', async () => {
     const body = message(org.orgId, [
@@ -351,20 +440,34 @@ describe('POST /webhooks/salesforce/outbound-message', () => {
       const res = await post(url(org), body);
       assert.equal(res.statusCode, 200, res.body);
       assert.match(res.headers['content-type'] as string, /^text\/xml/);
-      assert.match(res.body, /<notificationsResponse xmlns="http:\/\/soap.sforce.com\/2005\/09\/outbound"><Ack>true<\/Ack><\/notificationsResponse>/);
+      assert.match(
+        res.body,
+        /<notificationsResponse xmlns="http:\/\/soap.sforce.com\/2005\/09\/outbound"><Ack>true<\/Ack><\/notificationsResponse>/
+      );
     }
     const rows = await db.sql`
       SELECT event_id, source FROM webhook_inbox WHERE org_id = ${org.orgId} AND source = 'outbound_message' ORDER BY event_id`;
-    assert.deepEqual(rows.map((r) => r.event_id), ['om:04l000000000001AAA', 'om:04l000000000002AAA']);
+    assert.deepEqual(
+      rows.map((r) => r.event_id),
+      ['om:04l000000000001AAA', 'om:04l000000000002AAA']
+    );
   });
 
   test('a wrong token, an unknown org or another org in the message is refused, nothing stored', async () => {
     const before = await rowCount();
-    const body = message(org.orgId, [{ id: '04l000000000003AAA', opp: '006000000000003AAA', modstamp: '2026-11-22T10:00:00.000Z' }]);
-    const wrongToken = await post(url(org, outboundMessageToken(other.webhookSecret, org.orgId)), body);
+    const body = message(org.orgId, [
+      { id: '04l000000000003AAA', opp: '006000000000003AAA', modstamp: '2026-11-22T10:00:00.000Z' }
+    ]);
+    const wrongToken = await post(
+      url(org, outboundMessageToken(other.webhookSecret, org.orgId)),
+      body
+    );
     assert.equal(wrongToken.statusCode, 401);
     assert.match(wrongToken.body, /<faultcode>soapenv:Client<\/faultcode>/);
-    assert.equal((await post(`/webhooks/salesforce/outbound-message?org=${org.orgId}`, body)).statusCode, 401);
+    assert.equal(
+      (await post(`/webhooks/salesforce/outbound-message?org=${org.orgId}`, body)).statusCode,
+      401
+    );
     assert.equal((await post(url(other), body)).statusCode, 403);
     const bad = await post(url(org), body.replace('<sf:Amount>12000.0', '<sf:Amount>lots'));
     assert.equal(bad.statusCode, 400);
@@ -375,7 +478,9 @@ describe('POST /webhooks/salesforce/outbound-message', () => {
 
 describe('probes', () => {
   test('/healthz says the process is up; /readyz checks Postgres and Redis', async () => {
-    assert.deepEqual((await app.inject({ method: 'GET', url: '/healthz' })).json(), { status: 'ok' });
+    assert.deepEqual((await app.inject({ method: 'GET', url: '/healthz' })).json(), {
+      status: 'ok'
+    });
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     assert.equal(ready.statusCode, 200);
     assert.deepEqual(ready.json(), { status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });

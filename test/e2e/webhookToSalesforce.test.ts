@@ -31,7 +31,13 @@ before(async () => {
   emulator = await SalesforceEmulator.start();
   config = testConfig(db.url);
   org = await seedScoringOrg(db, config, emulator, { closed: 1500, open: 40 });
-  stack = await startStack({ config, database: db, workers: true, writebackDelayMs: 200, log: pino({ level: process.env.E2E_LOG ?? 'silent' }) });
+  stack = await startStack({
+    config,
+    database: db,
+    workers: true,
+    writebackDelayMs: 200,
+    log: pino({ level: process.env.E2E_LOG ?? 'silent' })
+  });
 });
 
 after(async () => {
@@ -104,7 +110,9 @@ describe('webhook to Salesforce', () => {
 
     const record = await waitFor('the Opportunity fields in Salesforce', () => {
       const r = org.sf!.get('Opportunity', deal.recordId);
-      return r && r.Win_Probability__c !== null && r.Win_Probability__c !== undefined ? r : undefined;
+      return r && r.Win_Probability__c !== null && r.Win_Probability__c !== undefined
+        ? r
+        : undefined;
     });
     const stored = await dealRow(deal.recordId);
     assert.equal(stored?.versions, 1);
@@ -113,10 +121,20 @@ describe('webhook to Salesforce', () => {
     assert.equal(record.Win_Probability__c, percent(score.probability as number, 'p'));
     assert.equal(record.Risk_Band__c, capitalize(score.risk_band as string));
     assert.equal(record.Score_Confidence__c, capitalize(score.confidence as string));
-    assert.equal(record.RSFS_Band__c, score.rsfs_band === null ? null : capitalize(score.rsfs_band as string));
+    assert.equal(
+      record.RSFS_Band__c,
+      score.rsfs_band === null ? null : capitalize(score.rsfs_band as string)
+    );
     assert.match(String(record.Model_Version__c), /-v1$/);
-    assert.equal(new Date(String(record.Scored_At__c)).getTime(), new Date(score.scored_at as string).getTime());
-    const factors = JSON.parse(String(record.Risk_Factors__c)) as { v: number; raising: unknown[]; lowering: unknown[] };
+    assert.equal(
+      new Date(String(record.Scored_At__c)).getTime(),
+      new Date(score.scored_at as string).getTime()
+    );
+    const factors = JSON.parse(String(record.Risk_Factors__c)) as {
+      v: number;
+      raising: unknown[];
+      lowering: unknown[];
+    };
     assert.equal(factors.v, 1);
     assert.ok(factors.raising.length + factors.lowering.length > 0);
     // The inbox row is done and the outbox row written.
@@ -124,7 +142,10 @@ describe('webhook to Salesforce', () => {
     const outbox = await db.sql`
       SELECT status, payload_hash = written_hash AS same FROM writeback_outbox
       WHERE org_id = ${org.orgId} AND object_type = 'Opportunity' AND record_key = ${deal.recordId}`;
-    assert.deepEqual(outbox.map((r) => ({ ...r })), [{ status: 'done', same: true }]);
+    assert.deepEqual(
+      outbox.map((r) => ({ ...r })),
+      [{ status: 'done', same: true }]
+    );
   });
 
   test('the same event delivered ten times at once: one inbox row, one score version, one write', async () => {
@@ -135,7 +156,10 @@ describe('webhook to Salesforce', () => {
     assert.ok(answers.every((a) => a.status === 202));
     const accepted = answers.reduce((n, a) => n + (a.body as { accepted: number }).accepted, 0);
     assert.equal(accepted, 1);
-    await waitFor('the Opportunity written', () => org.sf!.get('Opportunity', deal.recordId)?.Win_Probability__c ?? undefined);
+    await waitFor(
+      'the Opportunity written',
+      () => org.sf!.get('Opportunity', deal.recordId)?.Win_Probability__c ?? undefined
+    );
     await waitFor('the inbox row done', inboxDone(event.id));
     // Let any stray duplicate work surface before counting.
     await new Promise((r) => setTimeout(r, 1_000));
@@ -150,8 +174,16 @@ describe('webhook to Salesforce', () => {
 
   test('reordered events: the newest SystemModstamp wins, the older event changes nothing', async () => {
     const deal = nextDeal();
-    const newer = opportunityChanged({ ...deal, amount: 90_000, modstamp: new Date(Date.UTC(2026, 10, 22, 12, 0, 5)) });
-    const older = opportunityChanged({ ...deal, amount: 3_000, modstamp: new Date(Date.UTC(2026, 10, 22, 12, 0, 1)) });
+    const newer = opportunityChanged({
+      ...deal,
+      amount: 90_000,
+      modstamp: new Date(Date.UTC(2026, 10, 22, 12, 0, 5))
+    });
+    const older = opportunityChanged({
+      ...deal,
+      amount: 3_000,
+      modstamp: new Date(Date.UTC(2026, 10, 22, 12, 0, 1))
+    });
     assert.equal((await send([newer])).status, 202);
     await waitFor('the newer event processed', inboxDone(newer.id));
     await waitFor('the newer score written', outboxWritten(deal.recordId));
@@ -162,7 +194,11 @@ describe('webhook to Salesforce', () => {
     const afterOlder = await dealRow(deal.recordId);
     assert.equal(afterOlder?.amount, 90_000);
     assert.equal(new Date(afterOlder?.modstamp as string).toISOString(), newer.systemModstamp);
-    assert.equal(afterOlder?.versions, afterNewer?.versions, 'no score version from the older event');
+    assert.equal(
+      afterOlder?.versions,
+      afterNewer?.versions,
+      'no score version from the older event'
+    );
     assert.equal(afterOlder?.latest_score_id, afterNewer?.latest_score_id);
     await new Promise((r) => setTimeout(r, 800));
     assert.equal(updateCallsSince(since).length, 0, 'no Salesforce write for the older event');
@@ -170,8 +206,16 @@ describe('webhook to Salesforce', () => {
 
   test('in order, the later event wins too; a repeat with the same content costs no version and no call', async () => {
     const deal = nextDeal();
-    const first = opportunityChanged({ ...deal, amount: 4_000, modstamp: new Date(Date.UTC(2026, 10, 22, 13, 0, 1)) });
-    const second = opportunityChanged({ ...deal, amount: 120_000, modstamp: new Date(Date.UTC(2026, 10, 22, 13, 0, 2)) });
+    const first = opportunityChanged({
+      ...deal,
+      amount: 4_000,
+      modstamp: new Date(Date.UTC(2026, 10, 22, 13, 0, 1))
+    });
+    const second = opportunityChanged({
+      ...deal,
+      amount: 120_000,
+      modstamp: new Date(Date.UTC(2026, 10, 22, 13, 0, 2))
+    });
     await send([first]);
     await waitFor('first processed', inboxDone(first.id));
     await send([second]);
@@ -180,11 +224,18 @@ describe('webhook to Salesforce', () => {
     assert.equal(row?.amount, 120_000);
     const score = await latestScore(deal.recordId);
     await waitFor('the later score in Salesforce', () =>
-      org.sf!.get('Opportunity', deal.recordId)?.Win_Probability__c === percent(score!.probability as number, 'p') ? true : undefined
+      org.sf!.get('Opportunity', deal.recordId)?.Win_Probability__c ===
+      percent(score!.probability as number, 'p')
+        ? true
+        : undefined
     );
     // Same content, newer modstamp (e.g. an unrelated field changed): nothing to score or write.
     const since = Date.now();
-    const touch = opportunityChanged({ ...deal, amount: 120_000, modstamp: new Date(Date.UTC(2026, 10, 22, 13, 0, 3)) });
+    const touch = opportunityChanged({
+      ...deal,
+      amount: 120_000,
+      modstamp: new Date(Date.UTC(2026, 10, 22, 13, 0, 3))
+    });
     await send([touch]);
     await waitFor('touch processed', inboxDone(touch.id));
     await new Promise((r) => setTimeout(r, 800));
@@ -198,7 +249,11 @@ describe('webhook to Salesforce', () => {
       SELECT rep_id, segment_value FROM rep_segment_stats
       WHERE org_id = ${org.orgId} AND band = 'RED' ORDER BY rsfs LIMIT 1`;
     assert.ok(red[0], 'the seeded data has a RED rep-segment pair');
-    const deal = { ...nextDeal(), ownerId: red[0]!.rep_id as string, industry: red[0]!.segment_value as string };
+    const deal = {
+      ...nextDeal(),
+      ownerId: red[0]!.rep_id as string,
+      industry: red[0]!.segment_value as string
+    };
     const changed = opportunityChanged({ ...deal, modstamp: new Date(Date.UTC(2026, 10, 22, 14)) });
     await send([changed]);
     await waitFor('scored', inboxDone(changed.id));
@@ -231,7 +286,9 @@ describe('webhook to Salesforce', () => {
     };
     assert.equal((await send([decision])).status, 202);
     const member = await waitFor('the OpportunityTeamMember', () =>
-      org.sf!.all('OpportunityTeamMember').find((m) => m.OpportunityId === deal.recordId && m.UserId === suggestion.suggested_rep_id)
+      org
+        .sf!.all('OpportunityTeamMember')
+        .find((m) => m.OpportunityId === deal.recordId && m.UserId === suggestion.suggested_rep_id)
     );
     assert.equal(member.TeamMemberRole, 'Co-Lead');
     const stored = await db.sql`
@@ -240,12 +297,21 @@ describe('webhook to Salesforce', () => {
     assert.equal(stored[0]!.status, 'approved');
     assert.equal(stored[0]!.decided_by, org.repIds[0]);
     assert.equal(new Date(stored[0]!.decided_at as string).toISOString(), decidedAt);
-    assert.equal(typeof stored[0]!.owner_rsfs, 'number', 'owner RSFS kept for co-led vs solo comparison');
+    assert.equal(
+      typeof stored[0]!.owner_rsfs,
+      'number',
+      'owner RSFS kept for co-led vs solo comparison'
+    );
     // A repeated or later contrary decision does not move it backwards.
-    const reject = { ...decision, id: `${suggestion.salesforce_id}:2026-11-22T14:06:00.000Z`, fields: { ...decision.fields, Status__c: 'Rejected' } };
+    const reject = {
+      ...decision,
+      id: `${suggestion.salesforce_id}:2026-11-22T14:06:00.000Z`,
+      fields: { ...decision.fields, Status__c: 'Rejected' }
+    };
     await send([reject]);
     await waitFor('the rejection processed', inboxDone(reject.id));
-    const after = await db.sql`SELECT status FROM co_lead_suggestions WHERE org_id = ${org.orgId} AND external_id = ${suggestion.external_id as string}`;
+    const after =
+      await db.sql`SELECT status FROM co_lead_suggestions WHERE org_id = ${org.orgId} AND external_id = ${suggestion.external_id as string}`;
     assert.equal(after[0]!.status, 'approved');
   });
 });

@@ -36,7 +36,13 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   async function waitReady(): Promise<void> {
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const probe = new Redis({
+        port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null
+      });
       probe.on('error', () => {});
       try {
         await probe.connect();
@@ -55,8 +61,22 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   async function start(): Promise<void> {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes',
-        '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        'noeviction'
+      ],
       { stdio: 'ignore' }
     );
     await waitReady();

@@ -2,7 +2,7 @@
 // Every log line of a request carries its id; secrets and tokens never reach the log.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 
 /** Header a caller (or a proxy) may send to correlate logs; echoed back on the response. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -48,11 +48,32 @@ export function genReqId(req: IncomingMessage): string {
   return randomUUID();
 }
 
-/** The server options app.ts passes to Fastify: logger with redaction and request ids. */
+/**
+ * The one access-log line of a request, written when its response is sent (the API plugin
+ * calls it from its onResponse hook, for every route of the app). It replaces Fastify's two
+ * default lines ("incoming request" + "request completed"): half the log volume per request.
+ */
+export function logRequest(request: FastifyRequest, reply: FastifyReply, ms: number): void {
+  request.log.info(
+    {
+      method: request.method,
+      url: redactUrl(request.url),
+      status: reply.statusCode,
+      ms: Math.round(ms * 100) / 100
+    },
+    'request'
+  );
+}
+
+/**
+ * The server options app.ts passes to Fastify: logger with redaction and request ids.
+ * Fastify's own per-request lines are off; `logRequest` writes one line per request instead.
+ */
 export function serverLogOptions(
   level: string
-): Pick<FastifyServerOptions, 'logger' | 'genReqId' | 'requestIdHeader'> {
+): Pick<FastifyServerOptions, 'logger' | 'genReqId' | 'requestIdHeader' | 'disableRequestLogging'> {
   return {
+    disableRequestLogging: true,
     logger: {
       level,
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },

@@ -88,7 +88,11 @@ export function maintenanceProcessor(deps: MaintenanceDeps) {
     const stale = await orgsWithStaleInbox(database, sweepOpts.receivedBeforeMs);
     for (const orgId of stale) await addInboxDrain(queues.score, orgId);
     result.inboxOrgs = stale.length;
-    const missing = await dealsMissingFromOutbox(database, sweepOpts.outboxAfterMs, sweepOpts.batch);
+    const missing = await dealsMissingFromOutbox(
+      database,
+      sweepOpts.outboxAfterMs,
+      sweepOpts.batch
+    );
     const byOrg = new Map<string, number[]>();
     for (const m of missing) byOrg.set(m.orgId, [...(byOrg.get(m.orgId) ?? []), m.dealId]);
     for (const [orgId, dealIds] of byOrg) {

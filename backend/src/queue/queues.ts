@@ -84,21 +84,13 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Adds a flush for the org unless one is already waiting (then this change rides along). */
-export async function addWriteback(
-  queue: Queue,
-  orgId: string,
-  delayMs: number
-): Promise<void> {
-  await queue.add(
-    'flush',
-    { orgId } satisfies FlushJob,
-    {
-      delay: delayMs,
-      // One waiting flush per org; one more is kept if changes arrive while a flush runs, so
-      // flushes of an org never run in parallel and no change waits for the next trigger.
-      deduplication: { id: `wb:${orgId}`, keepLastIfActive: true }
-    }
-  );
+export async function addWriteback(queue: Queue, orgId: string, delayMs: number): Promise<void> {
+  await queue.add('flush', { orgId } satisfies FlushJob, {
+    delay: delayMs,
+    // One waiting flush per org; one more is kept if changes arrive while a flush runs, so
+    // flushes of an org never run in parallel and no change waits for the next trigger.
+    deduplication: { id: `wb:${orgId}`, keepLastIfActive: true }
+  });
 }
 
 export function createEnqueuer(queues: Queues, opts: EnqueuerOptions): Enqueuer {

@@ -213,7 +213,10 @@ export function scoreProcessor(deps: ScoreDeps) {
       WHERE c.org_id = ${row.orgId} AND c.external_id = ${externalId}`;
     const current = rows[0];
     if (!current) {
-      log.warn({ orgId: row.orgId, externalId }, 'decision on an unknown co-lead suggestion ignored');
+      log.warn(
+        { orgId: row.orgId, externalId },
+        'decision on an unknown co-lead suggestion ignored'
+      );
       return false;
     }
     // The UPDATE ran in the same statement: `current.status` shows the value before it.
@@ -271,20 +274,42 @@ export function scoreProcessor(deps: ScoreDeps) {
   }
 
   /** A batch, or, when the batch fails, each row on its own so one bad row holds none back. */
-  async function processRows(orgId: string, rows: InboxRow[]): Promise<BatchOutcome & { failedIds: number[] }> {
+  async function processRows(
+    orgId: string,
+    rows: InboxRow[]
+  ): Promise<BatchOutcome & { failedIds: number[] }> {
     try {
       return { ...(await applyBatch(orgId, rows)), failedIds: [] };
     } catch (err) {
       if (rows.length === 1) {
         const row = rows[0] as InboxRow;
         const message = err instanceof Error ? err.message : String(err);
-        await releaseInboxRows(database, [{ id: row.id, error: message, final: false }], opts.maxAttempts).catch(
-          () => undefined
+        await releaseInboxRows(
+          database,
+          [{ id: row.id, error: message, final: false }],
+          opts.maxAttempts
+        ).catch(() => undefined);
+        log.warn(
+          { orgId, inboxId: row.id, err: message },
+          'inbox event failed; it will be retried'
         );
-        log.warn({ orgId, inboxId: row.id, err: message }, 'inbox event failed; it will be retried');
-        return { done: 0, invalid: 0, retry: 1, changedScores: 0, outboxRows: 0, failedIds: [row.id] };
+        return {
+          done: 0,
+          invalid: 0,
+          retry: 1,
+          changedScores: 0,
+          outboxRows: 0,
+          failedIds: [row.id]
+        };
       }
-      const total = { done: 0, invalid: 0, retry: 0, changedScores: 0, outboxRows: 0, failedIds: [] as number[] };
+      const total = {
+        done: 0,
+        invalid: 0,
+        retry: 0,
+        changedScores: 0,
+        outboxRows: 0,
+        failedIds: [] as number[]
+      };
       for (const row of rows) {
         const one = await processRows(orgId, [row]);
         total.done += one.done;

@@ -44,7 +44,11 @@ export interface WorkerSet {
 const DEFAULT_CONCURRENCY: Record<QueueName, number> = { score: 8, writeback: 4, maintenance: 1 };
 // Locks are renewed every lockDuration/2 while a job runs; a dead worker's job is taken over
 // after the lock expires and the next stalled check (every STALLED_CHECK_MS) sees it.
-const LOCK_MS: Record<QueueName, number> = { score: 30_000, writeback: 30_000, maintenance: 600_000 };
+const LOCK_MS: Record<QueueName, number> = {
+  score: 30_000,
+  writeback: 30_000,
+  maintenance: 600_000
+};
 const STALLED_CHECK_MS = 15_000;
 
 function measured<T>(queue: QueueName, processor: Processor<T>): Processor<T> {
@@ -105,7 +109,10 @@ export function startWorkers(opts: WorkerSetOptions): WorkerSet {
       maxStalledCount: 3
     });
     worker.on('failed', (job, err) => {
-      log.warn({ queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed');
+      log.warn(
+        { queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
+        'job failed'
+      );
     });
     worker.on('error', (err) => log.error({ queue: name, err: err.message }, 'worker error'));
     return { worker, connection };

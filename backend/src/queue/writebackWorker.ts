@@ -28,7 +28,11 @@ import {
 import { writeback, type PendingWrite } from '../crm/writeback.ts';
 import { addWriteback, type FlushJob } from './queues.ts';
 
-const OBJECT_TYPES: OutboxObject[] = ['Opportunity', 'Co_Lead_Suggestion__c', 'OpportunityTeamMember'];
+const OBJECT_TYPES: OutboxObject[] = [
+  'Opportunity',
+  'Co_Lead_Suggestion__c',
+  'OpportunityTeamMember'
+];
 const BATCH = 200;
 
 export interface WritebackOptions {
@@ -167,7 +171,11 @@ export function writebackProcessor(deps: WritebackDeps) {
         if (o.ok) {
           ok.push({ id: row.id, payloadHash: row.payloadHash });
           if (o.salesforceId) {
-            sfIds.push({ objectType: row.objectType, recordKey: row.recordKey, salesforceId: o.salesforceId });
+            sfIds.push({
+              objectType: row.objectType,
+              recordKey: row.recordKey,
+              salesforceId: o.salesforceId
+            });
           }
         } else if (rateLimited && o.errorCode === 'REQUEST_LIMIT_EXCEEDED') {
           handBack.push(row.id); // not the row's fault: no attempt counted

@@ -85,16 +85,25 @@ describe('verifyOrgJwt', () => {
       .setIssuedAt()
       .setExpirationTime('2m')
       .sign(new TextEncoder().encode(keys.publicKey));
-    await assert.rejects(verifyOrgJwt(hs, keys.publicKey, { orgId: ORG, audience: AUD }), OrgJwtError);
+    await assert.rejects(
+      verifyOrgJwt(hs, keys.publicKey, { orgId: ORG, audience: AUD }),
+      OrgJwtError
+    );
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
     const none = `${b64({ alg: 'none' })}.${b64({ iss: ORG, aud: AUD, exp: now + 60 })}.`;
-    await assert.rejects(verifyOrgJwt(none, keys.publicKey, { orgId: ORG, audience: AUD }), OrgJwtError);
+    await assert.rejects(
+      verifyOrgJwt(none, keys.publicKey, { orgId: ORG, audience: AUD }),
+      OrgJwtError
+    );
   });
 
   test('a garbage token or key is an OrgJwtError, not a crash', async () => {
     assert.throws(() => unverifiedIssuer('not-a-jwt'), OrgJwtError);
     const token = await sign({ iss: ORG, aud: AUD });
-    await assert.rejects(verifyOrgJwt(token, 'not a pem', { orgId: ORG, audience: AUD }), OrgJwtError);
+    await assert.rejects(
+      verifyOrgJwt(token, 'not a pem', { orgId: ORG, audience: AUD }),
+      OrgJwtError
+    );
   });
 });

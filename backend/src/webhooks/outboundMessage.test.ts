@@ -53,7 +53,12 @@ const fields = {
 describe('outbound messages', () => {
   test('notifications become opportunity.changed events with typed fields', () => {
     const msg = parseOutboundMessage(
-      Buffer.from(outboundMessageXml([{ id: '04l000000000001AAA', fields }, { id: '04l000000000002AAA', fields: { ...fields, Id: '006000000000002AAA' } }]))
+      Buffer.from(
+        outboundMessageXml([
+          { id: '04l000000000001AAA', fields },
+          { id: '04l000000000002AAA', fields: { ...fields, Id: '006000000000002AAA' } }
+        ])
+      )
     );
     assert.equal(msg.organizationId, ORG);
     assert.equal(msg.events.length, 2);
@@ -86,19 +91,41 @@ describe('outbound messages', () => {
       ['<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>', /DTD/],
       [outboundMessageXml([]), /Notification: at least one is required/],
       [outboundMessageXml([{ id: '04l000000000001AAA', fields }], 'nope'), /OrganizationId/],
-      [outboundMessageXml([{ id: '04l000000000001AAA', fields: { ...fields, Amount: 'lots' } }]), /Notification\[0\]\.sObject\.Amount: not a number/],
-      [outboundMessageXml([{ id: '04l000000000001AAA', fields: { ...fields, SystemModstamp: null } }]), /SystemModstamp: is required/],
-      [outboundMessageXml(Array.from({ length: 101 }, () => ({ id: '04l000000000001AAA', fields }))), /at most 100/]
+      [
+        outboundMessageXml([{ id: '04l000000000001AAA', fields: { ...fields, Amount: 'lots' } }]),
+        /Notification\[0\]\.sObject\.Amount: not a number/
+      ],
+      [
+        outboundMessageXml([
+          { id: '04l000000000001AAA', fields: { ...fields, SystemModstamp: null } }
+        ]),
+        /SystemModstamp: is required/
+      ],
+      [
+        outboundMessageXml(
+          Array.from({ length: 101 }, () => ({ id: '04l000000000001AAA', fields }))
+        ),
+        /at most 100/
+      ]
     ];
     for (const [xml, why] of cases) {
-      assert.throws(() => parseOutboundMessage(Buffer.from(xml)), (e: Error) => e instanceof PayloadError && why.test(e.message), String(why));
+      assert.throws(
+        () => parseOutboundMessage(Buffer.from(xml)),
+        (e: Error) => e instanceof PayloadError && why.test(e.message),
+        String(why)
+      );
     }
   });
 
   test('the Ack is the notificationsResponse the WSDL defines; faults escape their text', () => {
     const parser = new XMLParser({ removeNSPrefix: true });
-    const ack = parser.parse(OUTBOUND_ACK) as { Envelope: { Body: { notificationsResponse: { Ack: boolean } } } };
+    const ack = parser.parse(OUTBOUND_ACK) as {
+      Envelope: { Body: { notificationsResponse: { Ack: boolean } } };
+    };
     assert.equal(ack.Envelope.Body.notificationsResponse.Ack, true);
-    assert.match(soapFault('soapenv:Client', 'a <b> & c'), /<faultstring>a &#60;b&#62; &#38; c<\/faultstring>/);
+    assert.match(
+      soapFault('soapenv:Client', 'a <b> & c'),
+      /<faultstring>a &#60;b&#62; &#38; c<\/faultstring>/
+    );
   });
 });

@@ -62,29 +62,64 @@ describe('webhook payload', () => {
     };
     const deleted = { ...changed(2), type: 'opportunity.deleted', fields: {} };
     const out = parseWebhookPayload(raw(payload([changed(0), decided, deleted])));
-    assert.deepEqual(out.events.map((e) => e.type), ['opportunity.changed', 'co_lead.decided', 'opportunity.deleted']);
+    assert.deepEqual(
+      out.events.map((e) => e.type),
+      ['opportunity.changed', 'co_lead.decided', 'opportunity.deleted']
+    );
   });
 
   test('messages name the path and the problem', () => {
-    const bad = (mutate: (e: ReturnType<typeof changed>) => unknown) => messageOf(payload([changed(0), changed(1), changed(2), mutate(changed(3))]));
-    assert.equal(bad((e) => ({ ...e, systemModstamp: 'yesterday' })), 'events[3].systemModstamp: not an ISO date');
-    assert.equal(bad((e) => ({ ...e, type: 'lead.changed' })), 'events[3].type: must be one of opportunity.changed, opportunity.deleted, co_lead.decided');
-    assert.equal(bad((e) => ({ ...e, fields: { ...e.fields, Amount: '12000' } })), 'events[3].fields.Amount: must be a number');
-    assert.equal(bad((e) => ({ ...e, fields: { ...e.fields, 'Account.Industry': 7 } })), 'events[3].fields["Account.Industry"]: must be a string');
-    assert.equal(bad((e) => ({ ...e, recordId: 'x' })), 'events[3].recordId: not a Salesforce Id (15 or 18 letters and digits)');
-    assert.equal(bad((e) => { const { fields, ...rest } = e; void fields; return rest; }), 'events[3].fields: is required');
+    const bad = (mutate: (e: ReturnType<typeof changed>) => unknown) =>
+      messageOf(payload([changed(0), changed(1), changed(2), mutate(changed(3))]));
+    assert.equal(
+      bad((e) => ({ ...e, systemModstamp: 'yesterday' })),
+      'events[3].systemModstamp: not an ISO date'
+    );
+    assert.equal(
+      bad((e) => ({ ...e, type: 'lead.changed' })),
+      'events[3].type: must be one of opportunity.changed, opportunity.deleted, co_lead.decided'
+    );
+    assert.equal(
+      bad((e) => ({ ...e, fields: { ...e.fields, Amount: '12000' } })),
+      'events[3].fields.Amount: must be a number'
+    );
+    assert.equal(
+      bad((e) => ({ ...e, fields: { ...e.fields, 'Account.Industry': 7 } })),
+      'events[3].fields["Account.Industry"]: must be a string'
+    );
+    assert.equal(
+      bad((e) => ({ ...e, recordId: 'x' })),
+      'events[3].recordId: not a Salesforce Id (15 or 18 letters and digits)'
+    );
+    assert.equal(
+      bad((e) => {
+        const { fields, ...rest } = e;
+        void fields;
+        return rest;
+      }),
+      'events[3].fields: is required'
+    );
   });
 
   test('the body as a whole: JSON, shape, version, event count', () => {
     assert.match(messageOf('{"specVersion":'), /^body is not valid JSON/);
     assert.equal(messageOf([]), '(body): must be an object');
-    assert.equal(messageOf({ ...payload([changed()]), specVersion: '2' }), 'specVersion: must be "1"');
+    assert.equal(
+      messageOf({ ...payload([changed()]), specVersion: '2' }),
+      'specVersion: must be "1"'
+    );
     assert.equal(messageOf(payload([])), 'events: must hold at least one event');
-    assert.equal(messageOf(payload(Array.from({ length: 201 }, (_, i) => changed(i % 60)))), 'events: must hold at most 200 events');
+    assert.equal(
+      messageOf(payload(Array.from({ length: 201 }, (_, i) => changed(i % 60)))),
+      'events: must hold at most 200 events'
+    );
   });
 
   test('formatPath writes array indexes and quotes keys that are not identifiers', () => {
-    assert.equal(formatPath(['events', 0, 'fields', 'Owner.ManagerId']), 'events[0].fields["Owner.ManagerId"]');
+    assert.equal(
+      formatPath(['events', 0, 'fields', 'Owner.ManagerId']),
+      'events[0].fields["Owner.ManagerId"]'
+    );
     assert.equal(formatPath([]), '(body)');
   });
 });

@@ -3,7 +3,11 @@
 // "events[3].systemModstamp: not an ISO date".
 import { z } from 'zod';
 
-export const EVENT_TYPES = ['opportunity.changed', 'opportunity.deleted', 'co_lead.decided'] as const;
+export const EVENT_TYPES = [
+  'opportunity.changed',
+  'opportunity.deleted',
+  'co_lead.decided'
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 export const MAX_EVENTS = 200;
 

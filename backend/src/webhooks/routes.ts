@@ -8,11 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Database } from '../db/client.ts';
 import { insertInboxEvents, type InboxSource } from '../db/repositories/inbox.ts';
 import type { Enqueuer } from '../queue/enqueuer.ts';
-import {
-  authenticateWebhook,
-  WebhookAuthError,
-  type OrgCredentialLookup
-} from './authenticate.ts';
+import { authenticateWebhook, WebhookAuthError, type OrgCredentialLookup } from './authenticate.ts';
 import { parseOutboundMessage, OUTBOUND_ACK, soapFault } from './outboundMessage.ts';
 import { outboundTokenMatches } from './outboundToken.ts';
 import { parseWebhookPayload, PayloadError } from './payload.ts';
@@ -95,7 +91,10 @@ export async function webhookRoutes(app: FastifyInstance, opts: WebhookRoutesOpt
         await enqueuer.inboxEvents(orgId, ids);
       } catch (err) {
         // Stored is what matters: the sweeper enqueues rows that were never enqueued.
-        request.log.warn({ err, orgId, rows: ids.length }, 'enqueue failed; the sweeper will retry');
+        request.log.warn(
+          { err, orgId, rows: ids.length },
+          'enqueue failed; the sweeper will retry'
+        );
       }
     }
     return { accepted: ids.length, duplicates };

@@ -32,27 +32,58 @@ describe('Standard Webhooks signatures', () => {
   test('a changed body, id or timestamp does not verify', () => {
     const sig = signStandardWebhook(secret, 'msg_1', nowS, body);
     assert.throws(
-      () => verifyStandardWebhook(secret, headers('msg_1', nowS, sig), Buffer.from('{"hello":"World"}')),
+      () =>
+        verifyStandardWebhook(
+          secret,
+          headers('msg_1', nowS, sig),
+          Buffer.from('{"hello":"World"}')
+        ),
       /does not match/
     );
-    assert.throws(() => verifyStandardWebhook(secret, headers('msg_2', nowS, sig), body), /does not match/);
-    assert.throws(() => verifyStandardWebhook(secret, headers('msg_1', nowS - 1, sig), body), /does not match/);
+    assert.throws(
+      () => verifyStandardWebhook(secret, headers('msg_2', nowS, sig), body),
+      /does not match/
+    );
+    assert.throws(
+      () => verifyStandardWebhook(secret, headers('msg_1', nowS - 1, sig), body),
+      /does not match/
+    );
   });
 
   test('timestamps beyond the tolerance are refused either way, even when correctly signed', () => {
     for (const ts of [nowS - TOLERANCE_S - 5, nowS + TOLERANCE_S + 5]) {
       const sig = signStandardWebhook(secret, 'msg_1', ts, body);
-      assert.throws(() => verifyStandardWebhook(secret, headers('msg_1', ts, sig), body), /tolerance/);
+      assert.throws(
+        () => verifyStandardWebhook(secret, headers('msg_1', ts, sig), body),
+        /tolerance/
+      );
     }
     const inside = nowS - TOLERANCE_S + 5;
-    verifyStandardWebhook(secret, headers('msg_1', inside, signStandardWebhook(secret, 'msg_1', inside, body)), body);
+    verifyStandardWebhook(
+      secret,
+      headers('msg_1', inside, signStandardWebhook(secret, 'msg_1', inside, body)),
+      body
+    );
   });
 
   test('missing headers, other versions and malformed timestamps are SignatureErrors', () => {
     const sig = signStandardWebhook(secret, 'msg_1', nowS, body);
-    assert.throws(() => verifyStandardWebhook(secret, { id: 'msg_1', timestamp: undefined, signature: sig }, body), SignatureError);
-    assert.throws(() => verifyStandardWebhook(secret, headers('msg_1', nowS, sig.replace('v1,', 'v2,')), body), /does not match/);
-    assert.throws(() => verifyStandardWebhook(secret, { id: 'msg_1', timestamp: '12.5', signature: sig }, body), /Unix seconds/);
-    assert.throws(() => verifyStandardWebhook(secret, headers('msg_1', nowS, 'v1,###'), body), /does not match/);
+    assert.throws(
+      () =>
+        verifyStandardWebhook(secret, { id: 'msg_1', timestamp: undefined, signature: sig }, body),
+      SignatureError
+    );
+    assert.throws(
+      () => verifyStandardWebhook(secret, headers('msg_1', nowS, sig.replace('v1,', 'v2,')), body),
+      /does not match/
+    );
+    assert.throws(
+      () => verifyStandardWebhook(secret, { id: 'msg_1', timestamp: '12.5', signature: sig }, body),
+      /Unix seconds/
+    );
+    assert.throws(
+      () => verifyStandardWebhook(secret, headers('msg_1', nowS, 'v1,###'), body),
+      /does not match/
+    );
   });
 });

@@ -4,7 +4,7 @@
 // are never touched by scoring.
 import type postgres from 'postgres';
 import type { Database } from '../client.ts';
-import { asDate, type Queryable } from './deals.ts';
+import { asDate, copyIn, type Queryable } from './deals.ts';
 import type { CoLeadCandidate, CoLeadState } from '../../scoring/types.ts';
 
 export type CoLeadStatus = 'proposed' | 'approved' | 'rejected' | 'expired';
@@ -158,19 +158,23 @@ export async function copyFirstCoLeadSuggestions(
   }
   if (lines.length === 0) return true;
   try {
-    await sql.savepoint(async (sp) => {
-      const copy = await sp`
-        COPY co_lead_suggestions (org_id, deal_id, external_id, suggested_rep_id, segment, win_rate,
-          sample_size, rank, is_primary, reason, status, owner_rsfs, score_version_id) FROM STDIN`.writable();
-      await new Promise<void>((resolve, reject) => {
-        copy.on('error', reject);
-        copy.on('finish', resolve);
-        copy.end(lines.join(''));
-      });
-    });
+    await sql.savepoint((sp) =>
+      copyIn(
+        sp,
+        sp`
+          COPY co_lead_suggestions (org_id, deal_id, external_id, suggested_rep_id, segment,
+            win_rate, sample_size, rank, is_primary, reason, status, owner_rsfs, score_version_id)
+          FROM STDIN`,
+        lines,
+        'co_lead_suggestions'
+      )
+    );
     return true;
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') return false; // unique_violation
+    // A row that exists already (unique_violation), which the copy reports as the aborted
+    // transaction (in_failed_sql_transaction): the upsert path takes these deals.
+    const code = (err as { code?: string }).code;
+    if (code === '23505' || code === '25P02') return false;
     throw err;
   }
 }

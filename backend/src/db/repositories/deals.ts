@@ -13,6 +13,44 @@ export type Queryable = postgres.ISql;
 // shared pool, so timestamps are sent as ISO strings and read back as text, and JSON is sent as
 // text cast to jsonb. These helpers keep that explicit (and work on a plain pool too).
 
+/**
+ * COPY ... FROM STDIN inside a transaction. postgres.js reports a COPY the server rejects
+ * after the last chunk was sent neither as 'finish' nor as 'error' (the stream just never
+ * finishes), so a query queued behind it on the same connection surfaces the failure: it
+ * fails in the aborted transaction. The server's own message is in its log.
+ */
+export async function copyIn(
+  tx: postgres.TransactionSql,
+  copy: postgres.PendingQuery<postgres.Row[]>,
+  chunks: string[],
+  what: string
+): Promise<void> {
+  const stream = await copy.writable();
+  const finished = new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('finish', resolve);
+  });
+  finished.catch(() => {}); // awaited below; an early rejection is not "unhandled"
+  // Every chunk handed to the socket, then end(): postgres.js only accepts the next query on
+  // this connection once it has sent CopyDone (in the stream's final step).
+  await Promise.all(
+    chunks.map((c) => new Promise<void>((resolve) => stream.write(c, () => resolve())))
+  );
+  stream.end();
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  try {
+    await Promise.race([finished, tx`SELECT 1`.then(() => finished)]);
+  } catch (err) {
+    const e = new Error(`COPY into ${what} failed: ${(err as Error).message}`) as Error & {
+      code?: string;
+      cause?: unknown;
+    };
+    e.code = (err as { code?: string }).code;
+    e.cause = err;
+    throw e;
+  }
+}
+
 /** A timestamptz value as stored text or a Date (plain pool) -> Date. */
 export function asDate(value: string | Date): Date;
 export function asDate(value: string | Date | null): Date | null;
@@ -543,15 +581,17 @@ export async function copyNewDeals(
           .map(copyText)
           .join('\t') + '\n';
     }
-    const writable = await sql`
-      COPY deals (org_id, external_id, owner_id, manager_id, account_id, name, industry, region,
-        product_type, lead_source, stage, amount, created_date, closed_date, sales_cycle_days,
-        outcome, attributes, content_hash) FROM STDIN`.writable();
-    await new Promise<void>((resolve, reject) => {
-      writable.on('error', reject);
-      writable.on('finish', resolve);
-      writable.end(lines.join(''));
-    });
+    await sql.begin((tx) =>
+      copyIn(
+        tx,
+        tx`
+          COPY deals (org_id, external_id, owner_id, manager_id, account_id, name, industry, region,
+            product_type, lead_source, stage, amount, created_date, closed_date, sales_cycle_days,
+            outcome, attributes, content_hash) FROM STDIN`,
+        lines,
+        'deals'
+      )
+    );
     written += slice.length;
   }
   return written;

@@ -33,7 +33,10 @@ describe('inbox repository', () => {
     assert.equal(first.inserted.length, 2);
     assert.equal(first.duplicates, 1);
     const again = await insertInboxEvents(db, ORG, 'apex', [ev('a'), ev('c')]);
-    assert.deepEqual(again.inserted.map((r) => r.eventId), ['c']);
+    assert.deepEqual(
+      again.inserted.map((r) => r.eventId),
+      ['c']
+    );
     assert.equal(again.duplicates, 1);
     // Same event id in another org is another event.
     const other = await insertInboxEvents(db, '00D000000000002EAA', 'apex', [ev('a')]);
@@ -48,24 +51,45 @@ describe('inbox repository', () => {
     const results = await Promise.all(
       Array.from({ length: 10 }, () => insertInboxEvents(db, ORG, 'apex', [ev('same')]))
     );
-    assert.equal(results.reduce((n, r) => n + r.inserted.length, 0), 1);
-    assert.equal(results.reduce((n, r) => n + r.duplicates, 0), 9);
+    assert.equal(
+      results.reduce((n, r) => n + r.inserted.length, 0),
+      1
+    );
+    assert.equal(
+      results.reduce((n, r) => n + r.duplicates, 0),
+      9
+    );
   });
 
   test('jobs claim batches: the own row first, never a row another job holds', async () => {
     const org = '00D000000000004EAA';
-    const { inserted } = await insertInboxEvents(db, org, 'apex', ['b1', 'b2', 'b3', 'b4', 'b5'].map(ev));
+    const { inserted } = await insertInboxEvents(
+      db,
+      org,
+      'apex',
+      ['b1', 'b2', 'b3', 'b4', 'b5'].map(ev)
+    );
     const ids = inserted.map((r) => r.id);
     const a = await claimInboxBatch(db, org, { first: ids[3]!, limit: 2, leaseMs: 60_000 });
-    assert.deepEqual(a.map((r) => r.id), [ids[0]!, ids[3]!].sort((x, y) => x - y));
+    assert.deepEqual(
+      a.map((r) => r.id),
+      [ids[0]!, ids[3]!].sort((x, y) => x - y)
+    );
     assert.ok(a.every((r) => r.attempts === 1 && r.claimedUntil !== null));
     const b = await claimInboxBatch(db, org, { first: ids[0]!, limit: 10, leaseMs: 60_000 });
-    assert.deepEqual(b.map((r) => r.id), [ids[1]!, ids[2]!, ids[4]!], 'held rows are skipped, even the own one');
+    assert.deepEqual(
+      b.map((r) => r.id),
+      [ids[1]!, ids[2]!, ids[4]!],
+      'held rows are skipped, even the own one'
+    );
     // Done rows are never claimed again; released rows are, with their reason kept.
     await markInboxBatchDone(db, [ids[0]!]);
     await releaseInboxRows(db, [{ id: ids[3]!, error: 'deadlock detected', final: false }], 8);
     const c = await claimInboxBatch(db, org, { first: ids[0]!, limit: 10, leaseMs: 60_000 });
-    assert.deepEqual(c.map((r) => r.id), [ids[3]!]);
+    assert.deepEqual(
+      c.map((r) => r.id),
+      [ids[3]!]
+    );
     assert.equal(c[0]!.attempts, 2);
     assert.equal(c[0]!.lastError, 'deadlock detected');
     // A row that cannot succeed is failed for good; so is one out of attempts.
@@ -80,10 +104,19 @@ describe('inbox repository', () => {
     const org = '00D000000000005EAA';
     const { inserted } = await insertInboxEvents(db, org, 'apex', [ev('l1')]);
     const id = inserted[0]!.id;
-    assert.equal((await claimInboxBatch(db, org, { first: id, limit: 1, leaseMs: 60_000 })).length, 1);
-    assert.equal((await claimInboxBatch(db, org, { first: id, limit: 1, leaseMs: 60_000 })).length, 0);
+    assert.equal(
+      (await claimInboxBatch(db, org, { first: id, limit: 1, leaseMs: 60_000 })).length,
+      1
+    );
+    assert.equal(
+      (await claimInboxBatch(db, org, { first: id, limit: 1, leaseMs: 60_000 })).length,
+      0
+    );
     await db.sql`UPDATE webhook_inbox SET claimed_until = now() - interval '1 s' WHERE id = ${id}`;
-    assert.equal((await claimInboxBatch(db, org, { first: id, limit: 1, leaseMs: 60_000 })).length, 1);
+    assert.equal(
+      (await claimInboxBatch(db, org, { first: id, limit: 1, leaseMs: 60_000 })).length,
+      1
+    );
   });
 
   test('the sweeper sees orgs whose open rows nobody holds and that waited too long', async () => {

@@ -45,7 +45,12 @@ export async function insertInboxEvents(
   // One JSON parameter for the whole batch: the statement text is the same whatever the
   // batch size (one prepared plan), and no per-value array escaping on the client.
   const batch = JSON.stringify(
-    events.map((e) => ({ event_id: e.eventId, type: e.type, occurred_at: e.occurredAt, payload: e.payload }))
+    events.map((e) => ({
+      event_id: e.eventId,
+      type: e.type,
+      occurred_at: e.occurredAt,
+      payload: e.payload
+    }))
   );
   const rows = await sql<{ id: string; event_id: string }[]>`
     INSERT INTO webhook_inbox (org_id, event_id, type, source, occurred_at, payload)
@@ -163,7 +168,10 @@ export async function orgsWithStaleInbox(database: Runner, olderThanMs: number):
 }
 
 /** Counts by status, for operators and tests. */
-export async function inboxCounts(database: Runner, orgId: string): Promise<Record<string, number>> {
+export async function inboxCounts(
+  database: Runner,
+  orgId: string
+): Promise<Record<string, number>> {
   const rows = await database.sql<{ status: string; n: string }[]>`
     SELECT status, count(*) AS n FROM webhook_inbox WHERE org_id = ${orgId} GROUP BY status`;
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));

@@ -34,7 +34,10 @@ const row = async (org: string, key: string) =>
 
 describe('outbox repository', () => {
   test('payloadHash ignores key order', () => {
-    assert.equal(payloadHash({ a: 1, b: { c: 2, d: 3 } }), payloadHash({ b: { d: 3, c: 2 }, a: 1 }));
+    assert.equal(
+      payloadHash({ a: 1, b: { c: 2, d: 3 } }),
+      payloadHash({ b: { d: 3, c: 2 }, a: 1 })
+    );
     assert.notEqual(payloadHash({ a: 1 }), payloadHash({ a: 2 }));
   });
 
@@ -59,9 +62,18 @@ describe('outbox repository', () => {
     ]);
     const keys = [...a, ...b].map((r) => r.recordKey).sort();
     assert.deepEqual(keys, ['006A', '006B', '006C']);
-    assert.equal((await claimPending(db, org, 'Opportunity', { limit: 10, leaseMs: 60_000 })).length, 0);
-    await releaseClaims(db, a.map((r) => r.id));
-    assert.equal((await claimPending(db, org, 'Opportunity', { limit: 10, leaseMs: 60_000 })).length, a.length);
+    assert.equal(
+      (await claimPending(db, org, 'Opportunity', { limit: 10, leaseMs: 60_000 })).length,
+      0
+    );
+    await releaseClaims(
+      db,
+      a.map((r) => r.id)
+    );
+    assert.equal(
+      (await claimPending(db, org, 'Opportunity', { limit: 10, leaseMs: 60_000 })).length,
+      a.length
+    );
   });
 
   test('written rows are done; a payload that changed during the write stays pending', async () => {
@@ -69,7 +81,10 @@ describe('outbox repository', () => {
     await upsertOutbox(db, org, [opp('006A', 1, 1), opp('006B', 2, 1)]);
     const claimed = await claimPending(db, org, 'Opportunity', { limit: 10, leaseMs: 60_000 });
     await upsertOutbox(db, org, [opp('006B', 3, 2)]); // arrives while the call is in flight
-    await markWritten(db, claimed.map((r) => ({ id: r.id, payloadHash: r.payloadHash })));
+    await markWritten(
+      db,
+      claimed.map((r) => ({ id: r.id, payloadHash: r.payloadHash }))
+    );
     assert.equal((await row(org, '006A')).status, 'done');
     const b = await row(org, '006B');
     assert.equal(b.status, 'pending');
@@ -88,14 +103,33 @@ describe('outbox repository', () => {
     await upsertOutbox(db, org, [opp('006A', 1, 1)]);
     const opts = { maxAttempts: 2, baseMs: 60_000, maxMs: 60_000 };
     let [r] = await claimPending(db, org, 'Opportunity', { limit: 10, leaseMs: 60_000 });
-    await markFailed(db, [{ id: r!.id, payloadHash: r!.payloadHash, error: 'UNABLE_TO_LOCK_ROW', retryable: true }], opts);
+    await markFailed(
+      db,
+      [{ id: r!.id, payloadHash: r!.payloadHash, error: 'UNABLE_TO_LOCK_ROW', retryable: true }],
+      opts
+    );
     assert.equal((await row(org, '006A')).status, 'pending');
-    assert.equal((await claimPending(db, org, 'Opportunity', { limit: 10, leaseMs: 60_000 })).length, 0, 'backing off');
+    assert.equal(
+      (await claimPending(db, org, 'Opportunity', { limit: 10, leaseMs: 60_000 })).length,
+      0,
+      'backing off'
+    );
     const due = await nextDueAt(db, org);
     assert.ok(due && due.getTime() > Date.now() + 50_000);
     await db.sql`UPDATE writeback_outbox SET retry_at = now() WHERE org_id = ${org}`;
     [r] = await claimPending(db, org, 'Opportunity', { limit: 10, leaseMs: 60_000 });
-    const out = await markFailed(db, [{ id: r!.id, payloadHash: r!.payloadHash, error: 'UNABLE_TO_LOCK_ROW again', retryable: true }], opts);
+    const out = await markFailed(
+      db,
+      [
+        {
+          id: r!.id,
+          payloadHash: r!.payloadHash,
+          error: 'UNABLE_TO_LOCK_ROW again',
+          retryable: true
+        }
+      ],
+      opts
+    );
     assert.equal(out.parked, 1);
     const parked = await row(org, '006A');
     assert.equal(parked.status, 'parked');
@@ -111,7 +145,11 @@ describe('outbox repository', () => {
     const org = 'org-fatal';
     await upsertOutbox(db, org, [opp('006A', 1, 1)]);
     const [r] = await claimPending(db, org, 'Opportunity', { limit: 10, leaseMs: 60_000 });
-    await markFailed(db, [{ id: r!.id, payloadHash: r!.payloadHash, error: 'INVALID_FIELD', retryable: false }], { maxAttempts: 5, baseMs: 1000, maxMs: 1000 });
+    await markFailed(
+      db,
+      [{ id: r!.id, payloadHash: r!.payloadHash, error: 'INVALID_FIELD', retryable: false }],
+      { maxAttempts: 5, baseMs: 1000, maxMs: 1000 }
+    );
     assert.equal((await row(org, '006A')).status, 'parked');
   });
 

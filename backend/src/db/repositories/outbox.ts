@@ -35,7 +35,8 @@ function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object' && !(value instanceof Date)) {
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) out[k] = canonical((value as Record<string, unknown>)[k]);
+    for (const k of Object.keys(value).sort())
+      out[k] = canonical((value as Record<string, unknown>)[k]);
     return out;
   }
   return value;
@@ -43,7 +44,9 @@ function canonical(value: unknown): unknown {
 
 /** Stable hash of a payload (keys sorted): equal payloads, equal hashes. */
 export function payloadHash(payload: Record<string, unknown>): string {
-  return createHash('sha256').update(JSON.stringify(canonical(payload))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(payload)))
+    .digest('hex');
 }
 
 /**
@@ -230,7 +233,10 @@ export async function nextDueAt(database: Runner, orgId: string): Promise<Date |
 }
 
 /** Counts by status, for operators and tests. */
-export async function outboxCounts(database: Runner, orgId: string): Promise<Record<string, number>> {
+export async function outboxCounts(
+  database: Runner,
+  orgId: string
+): Promise<Record<string, number>> {
   const rows = await database.sql<{ status: string; n: string }[]>`
     SELECT status, count(*) AS n FROM writeback_outbox WHERE org_id = ${orgId} GROUP BY status`;
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));

@@ -54,10 +54,19 @@ function result(dealId: string, probability: number, label = 'Rep "one" wins\tmo
 }
 
 test('the factors COPY text is JSON.stringify of the explanation, escaped for COPY', () => {
-  const a = { feature: 'rep_segment_fit', label: 'rep "7" \\ wins\t€ 60%', contribution: 0.123456789 };
+  const a = {
+    feature: 'rep_segment_fit',
+    label: 'rep "7" \\ wins\t€ 60%',
+    contribution: 0.123456789
+  };
   const b = { feature: 'amount', label: 'Amount 8,375\nis low', contribution: -1e-7 };
   const c = { feature: 'region', label: 'Region win rate', contribution: 0 };
-  const e = { baseline: -0.4525248032885237, contributions: [a, b, c], raising: [a], lowering: [b] };
+  const e = {
+    baseline: -0.4525248032885237,
+    contributions: [a, b, c],
+    raising: [a],
+    lowering: [b]
+  };
   const expected = JSON.stringify(e).replace(/\\/g, '\\\\');
   assert.equal(explanationCopyJson(e), expected);
   assert.equal(explanationCopyJson(e), expected, 'the same again from the label cache');
@@ -124,6 +133,22 @@ describe('score versions repository', () => {
     );
     assert.equal((await getDealByExternalId(db, ORG, 'A'))?.latestScoreId, a?.id);
     assert.equal((await getDealByExternalId(db, ORG, 'B'))?.latestScoreId, other.id);
+  });
+
+  test('a COPY the server rejects fails the write (nothing half-stored), it does not hang', async () => {
+    const [c] = await listScoreHistory(db, ORG, ids.get('C')!);
+    assert.ok(c);
+    // Reusing an existing id: the COPY hits the primary key after the pointer moved.
+    const prepared = prepareScoreVersions(ORG, [version('C', 0.7, c.id, 2)], [String(c.id)], {
+      modelVersionId: null,
+      scoredAt: at
+    });
+    await assert.rejects(
+      db.sql.begin((tx) => insertScoreVersions(tx, ORG, [prepared])),
+      /COPY into score_versions failed/
+    );
+    assert.equal((await getDealByExternalId(db, ORG, 'C'))?.latestScoreId, c.id, 'rolled back');
+    assert.equal((await listScoreHistory(db, ORG, ids.get('C')!)).length, 1);
   });
 
   test('the 7-day baseline is the latest version scored at or before the cut-off', async () => {

@@ -1,7 +1,8 @@
 // Score versions: an append-only history per deal. A new row is written only when the result's
 // hash differs from the deal's latest; deals.latest_score_id/hash point at the newest row.
 import type { Database } from '../client.ts';
-import { asDate, type Queryable } from './deals.ts';
+import type postgres from 'postgres';
+import { asDate, copyIn, type Queryable } from './deals.ts';
 import type {
   Confidence,
   Explanation,
@@ -167,7 +168,7 @@ export function prepareScoreVersions(
  * versions of the deals that moved.
  */
 export async function insertScoreVersions(
-  sql: Queryable,
+  sql: postgres.TransactionSql,
   orgId: string,
   groups: PreparedScoreVersions[]
 ): Promise<WrittenScoreVersion[]> {
@@ -197,16 +198,15 @@ export async function insertScoreVersions(
     }
     if (all) chunks.push(g.text);
   }
-  const copy = await sql`
-    COPY score_versions (id, org_id, deal_id, version, probability, risk_band, confidence, method,
-      factors, rsfs, rsfs_band, rsfs_sample_size, rsfs_low, rsfs_high, model_version_id,
-      result_hash, source_modstamp, scored_at) FROM STDIN`.writable();
-  await new Promise<void>((resolve, reject) => {
-    copy.on('error', reject);
-    copy.on('finish', resolve);
-    for (const c of chunks) copy.write(c);
-    copy.end();
-  });
+  await copyIn(
+    sql,
+    sql`
+      COPY score_versions (id, org_id, deal_id, version, probability, risk_band, confidence, method,
+        factors, rsfs, rsfs_band, rsfs_sample_size, rsfs_low, rsfs_high, model_version_id,
+        result_hash, source_modstamp, scored_at) FROM STDIN`,
+    chunks,
+    'score_versions'
+  );
   return written;
 }
 
