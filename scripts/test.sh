@@ -10,14 +10,16 @@ what="${1:-all}"
 
 if [ "$what" = all ]; then
   echo "== types"; npx tsc --noEmit
-  echo "== lint"; npx eslint . && npx prettier --check . > /dev/null
+  echo "== lint"
+  npx eslint .
+  npx prettier --check . > /dev/null
 fi
 if [ "$what" != lwc ]; then
   eval "$(bash scripts/services.sh start)"
   export DATABASE_URL REDIS_URL
   mapfile -t files < <(find backend test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
   echo "== node tests (${#files[@]} files)"
-  node --import tsx --test --test-concurrency=1 --test-timeout=600000 "${files[@]}"
+  node --import tsx --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"
 fi
 if [ "$what" != backend ]; then
   echo "== LWC Jest tests"

@@ -4,7 +4,8 @@
 //
 // The app (the API plugin with its real hooks: helmet, under-pressure, JWT, RBAC, rate limit,
 // metrics, request logging to /dev/null) runs in a child process so the load generator
-// (autocannon, with coordinated-omission correction) does not share its event loop.
+// (open loop at a fixed rate, latency from each request's due time: scripts/bench/openLoop.ts)
+// does not share its event loop. BENCH_API_LOADGEN=autocannon uses autocannon, for comparison.
 // The per-user rate limit is raised for the run: one user sends 10,000 requests here, far over
 // the production budget (600/min); the limiter still runs on every request.
 //   api_rps     requests/s served (2xx) during the measured window
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { openLoop, type OpenLoopResult } from './openLoop.ts';
 import { createTestDatabase } from '../../test/support/database.ts';
 import { seedOrg } from '../../test/api/seed.ts';
 import { testConfig } from '../../test/api/harness.ts';
@@ -153,6 +155,10 @@ async function serverCpu(child: ChildProcess): Promise<number> {
   return reply;
 }
 
+interface LoadResult extends OpenLoopResult {
+  timeouts: number;
+}
+
 function load(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
@@ -183,37 +189,54 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
     server = await startServer(db.url);
     log(`${deals} deals seeded; server on port ${server.port}`);
 
-    const base = {
-      url: `http://127.0.0.1:${server.port}`,
-      connections: 20,
-      headers: { authorization: `Bearer ${token}` },
-      requests: [
-        {
-          method: 'GET' as const,
-          setupRequest: (req: autocannon.Request) => ({
-            ...req,
-            path: `/api/v1/deals/${ids[next++ % ids.length]}`
-          })
-        }
-      ]
+    const url = `http://127.0.0.1:${server.port}`;
+    const headers = { authorization: `Bearer ${token}` };
+    const path = () => `/api/v1/deals/${ids[next++ % ids.length]}`;
+    const measure = async (rate: number, durationSeconds: number): Promise<LoadResult> => {
+      if (process.env.BENCH_API_LOADGEN !== 'autocannon') {
+        const r = await openLoop({ url, rate, durationSeconds, connections: 50, headers, path });
+        return { ...r, timeouts: 0 };
+      }
+      // For comparison only: autocannon's overallRate (per-connection bursts, see openLoop.ts).
+      const r = await load({
+        url,
+        connections: 20,
+        headers,
+        overallRate: rate,
+        duration: durationSeconds,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: path() }) }]
+      });
+      return {
+        sent: r.requests.total,
+        ok: r['2xx'],
+        non2xx: r.non2xx,
+        errors: r.errors,
+        timeouts: r.timeouts,
+        durationSeconds: r.duration,
+        p50: r.latency.p50,
+        p90: r.latency.p90,
+        p99: r.latency.p99,
+        max: r.latency.max
+      };
     };
-    await load({ ...base, overallRate: RATE / 2, duration: 2 }); // warm-up: JIT, pool, caches
+    await measure(RATE / 2, 2); // warm-up: JIT, pool, caches
     const cpuBefore = await serverCpu(server.child);
-    const result = await load({ ...base, overallRate: RATE, duration: seconds });
+    const result = await measure(RATE, seconds);
     const cpuMs = (await serverCpu(server.child)) - cpuBefore;
     if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
       throw new Error(
         `bench run had ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`
       );
     }
-    const rps = result['2xx'] / result.duration;
+    const rps = result.ok / result.durationSeconds;
     log(
-      `${result['2xx']} x 200 in ${result.duration.toFixed(1)} s at ${RATE}/s target: ` +
-        `p50 ${result.latency.p50} ms, p90 ${result.latency.p90} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms; ` +
-        `server CPU ${(cpuMs / 1000 / result.requests.total).toFixed(2)} ms per request, ` +
+      `${result.ok} x 200 in ${result.durationSeconds.toFixed(1)} s at ${RATE}/s target ` +
+        `(${process.env.BENCH_API_LOADGEN === 'autocannon' ? 'autocannon' : 'open loop'}): ` +
+        `p50 ${result.p50} ms, p90 ${result.p90} ms, p99 ${result.p99} ms, max ${result.max} ms; ` +
+        `server CPU ${(cpuMs / 1000 / result.sent).toFixed(2)} ms per request, ` +
         `machine load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`
     );
-    return { api_rps: Math.round(rps), api_p99_ms: result.latency.p99 };
+    return { api_rps: Math.round(rps), api_p99_ms: result.p99 };
   } finally {
     if (server) {
       server.child.kill('SIGTERM');

@@ -120,7 +120,20 @@ describe('platform: limits, errors, logs, metrics, docs, admin board', () => {
       headers: { ...bearer(admin), 'x-request-id': 'trace-abc-123' }
     });
     assert.equal(res.headers['x-request-id'], 'trace-abc-123');
-    assert.ok(logs.some((l) => (JSON.parse(l) as { reqId?: string }).reqId === 'trace-abc-123'));
+    // Exactly one access line per request, carrying the id, method, URL, status and time.
+    type Line = { reqId?: string; msg?: string; method?: string; url?: string; status?: number };
+    const lines = logs.map((l) => JSON.parse(l) as Line & { ms?: number });
+    const access = lines.filter((l) => l.reqId === 'trace-abc-123' && l.msg === 'request');
+    assert.equal(access.length, 1);
+    assert.deepEqual(
+      { method: access[0]!.method, url: access[0]!.url, status: access[0]!.status },
+      { method: 'GET', url: '/api/v1/models', status: 200 }
+    );
+    assert.equal(typeof access[0]!.ms, 'number');
+    assert.ok(
+      !lines.some((l) => l.msg === 'incoming request'),
+      "Fastify's own request lines are off"
+    );
     const made = await t.app.inject({ method: 'GET', url: '/metrics' });
     assert.match(String(made.headers['x-request-id']), /^[0-9a-f-]{36}$/);
     // An unsafe id (newline, too long) is replaced, not echoed.

@@ -72,7 +72,8 @@ export interface BatchResult {
   staleRows: number[];
 }
 
-type Tx = postgres.TransactionSql;
+// Runs on the import's reserved connection, inside BEGIN ... COMMIT (see writeBatch).
+type Tx = postgres.Sql;
 type Outcome = 'inserted' | 'updated' | 'unchanged';
 const RANK: Record<Outcome, number> = { unchanged: 0, updated: 1, inserted: 2 };
 
@@ -275,86 +276,100 @@ async function storeProblems(tx: Tx, input: BatchInput, problems: ProblemRecord[
   }
 }
 
-export async function writeBatch(sql: postgres.Sql, input: BatchInput): Promise<BatchResult> {
-  return sql.begin(async (tx) => {
-    // A stuck statement fails the batch (and so the run) instead of hanging the import.
-    await tx`SET LOCAL statement_timeout = '5min'`;
-    const superseded = await readSuperseded(tx, input);
-    const { inserted, updated, stale } = await upsertDeals(tx, input);
-    await upsertUsers(tx, input);
+/** Writes one batch in one transaction on `conn` (a reserved connection: no pool juggling). */
+export async function writeBatch(
+  conn: postgres.ReservedSql,
+  input: BatchInput
+): Promise<BatchResult> {
+  await conn`BEGIN`;
+  try {
+    const result = await writeInTransaction(conn, input);
+    await conn`COMMIT`;
+    return result;
+  } catch (err) {
+    await conn`ROLLBACK`.catch(() => {}); // the connection may be gone; the error says why
+    throw err;
+  }
+}
 
-    const byRow = new Map(input.rows.map((r) => [r.row.rowNumber, r]));
-    const byDeal = new Map(input.rows.map((r) => [r.row.externalId, r.row]));
-    const staleRows = new Set(stale.map((s) => s.row_number));
-    const problems = [...input.problems];
-    for (const s of stale) {
-      problems.push({
-        rowNumber: s.row_number,
-        field: 'deal_id',
-        reason:
-          `deal_id ${s.external_id} is already stored with a more recent version ` +
-          `(closed_date ${s.closed ?? 'none'}, created_date ${s.created}); this older row was not applied`,
-        severity: 'error',
-        raw: input.rawOf(byRow.get(s.row_number)!.values)
-      });
+async function writeInTransaction(tx: Tx, input: BatchInput): Promise<BatchResult> {
+  // A stuck statement fails the batch (and so the run) instead of hanging the import.
+  await tx`SET LOCAL statement_timeout = '5min'`;
+  const superseded = await readSuperseded(tx, input);
+  const { inserted, updated, stale } = await upsertDeals(tx, input);
+  await upsertUsers(tx, input);
+
+  const byRow = new Map(input.rows.map((r) => [r.row.rowNumber, r]));
+  const byDeal = new Map(input.rows.map((r) => [r.row.externalId, r.row]));
+  const staleRows = new Set(stale.map((s) => s.row_number));
+  const problems = [...input.problems];
+  for (const s of stale) {
+    problems.push({
+      rowNumber: s.row_number,
+      field: 'deal_id',
+      reason:
+        `deal_id ${s.external_id} is already stored with a more recent version ` +
+        `(closed_date ${s.closed ?? 'none'}, created_date ${s.created}); this older row was not applied`,
+      severity: 'error',
+      raw: input.rawOf(byRow.get(s.row_number)!.values)
+    });
+  }
+
+  // Counts: every row read ends up in exactly one of inserted / updated / unchanged /
+  // quarantined. A row replaced by a later, more recent duplicate moves to quarantined, and the
+  // row that replaced it takes over its outcome when that says more (inserted > updated).
+  const counts: Record<Outcome, number> & { quarantined: number } = {
+    inserted,
+    updated,
+    unchanged: input.rows.length - inserted - updated - stale.length,
+    quarantined: input.readCounts.quarantined + stale.length
+  };
+  for (const s of input.supersededInDb) {
+    const stored = superseded.get(s.dealId);
+    const winner = byDeal.get(s.dealId);
+    if (!stored || !winner) throw new Error(`import bookkeeping: deal ${s.dealId} not found`);
+    problems.push({
+      rowNumber: s.loser.rowNumber,
+      field: 'deal_id',
+      reason: s.reason,
+      severity: 'error',
+      raw: stored.raw
+    });
+    const loserWasStale = input.wasStale(s.loser.rowNumber);
+    const loserOutcome: Outcome = loserWasStale
+      ? 'unchanged'
+      : stored.inserted_in_run
+        ? 'inserted'
+        : stored.updated_in_run
+          ? 'updated'
+          : 'unchanged';
+    if (!loserWasStale) {
+      counts[loserOutcome] -= 1;
+      counts.quarantined += 1;
     }
+    if (staleRows.has(winner.rowNumber)) continue;
+    const winnerOutcome: Outcome =
+      stored.content_hash !== winner.contentHash ? 'updated' : 'unchanged';
+    const merged = RANK[loserOutcome] > RANK[winnerOutcome] ? loserOutcome : winnerOutcome;
+    counts[winnerOutcome] -= 1;
+    counts[merged] += 1;
+  }
 
-    // Counts: every row read ends up in exactly one of inserted / updated / unchanged /
-    // quarantined. A row replaced by a later, more recent duplicate moves to quarantined, and the
-    // row that replaced it takes over its outcome when that says more (inserted > updated).
-    const counts: Record<Outcome, number> & { quarantined: number } = {
-      inserted,
-      updated,
-      unchanged: input.rows.length - inserted - updated - stale.length,
-      quarantined: input.readCounts.quarantined + stale.length
-    };
-    for (const s of input.supersededInDb) {
-      const stored = superseded.get(s.dealId);
-      const winner = byDeal.get(s.dealId);
-      if (!stored || !winner) throw new Error(`import bookkeeping: deal ${s.dealId} not found`);
-      problems.push({
-        rowNumber: s.loser.rowNumber,
-        field: 'deal_id',
-        reason: s.reason,
-        severity: 'error',
-        raw: stored.raw
-      });
-      const loserWasStale = input.wasStale(s.loser.rowNumber);
-      const loserOutcome: Outcome = loserWasStale
-        ? 'unchanged'
-        : stored.inserted_in_run
-          ? 'inserted'
-          : stored.updated_in_run
-            ? 'updated'
-            : 'unchanged';
-      if (!loserWasStale) {
-        counts[loserOutcome] -= 1;
-        counts.quarantined += 1;
-      }
-      if (staleRows.has(winner.rowNumber)) continue;
-      const winnerOutcome: Outcome =
-        stored.content_hash !== winner.contentHash ? 'updated' : 'unchanged';
-      const merged = RANK[loserOutcome] > RANK[winnerOutcome] ? loserOutcome : winnerOutcome;
-      counts[winnerOutcome] -= 1;
-      counts[merged] += 1;
-    }
+  await storeProblems(tx, input, problems);
 
-    await storeProblems(tx, input, problems);
-
-    const before = input.totalsBefore;
-    const totals: ImportCounts = {
-      rowsRead: before.rowsRead + input.readCounts.rowsRead,
-      inserted: before.inserted + counts.inserted,
-      updated: before.updated + counts.updated,
-      unchanged: before.unchanged + counts.unchanged,
-      quarantined: before.quarantined + counts.quarantined,
-      flagged: before.flagged + input.readCounts.flagged
-    };
-    await tx`
+  const before = input.totalsBefore;
+  const totals: ImportCounts = {
+    rowsRead: before.rowsRead + input.readCounts.rowsRead,
+    inserted: before.inserted + counts.inserted,
+    updated: before.updated + counts.updated,
+    unchanged: before.unchanged + counts.unchanged,
+    quarantined: before.quarantined + counts.quarantined,
+    flagged: before.flagged + input.readCounts.flagged
+  };
+  await tx`
       UPDATE import_runs SET rows_read = ${totals.rowsRead}, inserted = ${totals.inserted},
              updated = ${totals.updated}, unchanged = ${totals.unchanged},
              quarantined = ${totals.quarantined}, flagged = ${totals.flagged}
        WHERE id = ${input.runId}`;
-    return { totals, staleRows: [...staleRows] };
-  }) as Promise<BatchResult>;
+  return { totals, staleRows: [...staleRows] };
 }

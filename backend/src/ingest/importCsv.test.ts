@@ -5,6 +5,7 @@ import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/database.ts';
+import { openDatabase } from '../db/client.ts';
 import { HeaderError, importCsv, ImportInputError, type ImportReport } from './importCsv.ts';
 
 const HEADER =
@@ -219,6 +220,22 @@ describe('CSV import', () => {
       holder.release();
     }
     assert.equal((await importFile(path, 'locked')).inserted, 1, 'free again afterwards');
+  });
+
+  test('an import needs one connection only (works with a pool of one)', async () => {
+    const single = openDatabase(db.url, { max: 1 });
+    try {
+      const path = await csv([
+        'P1,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won',
+        'P2,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,0,27,Won'
+      ]);
+      const report = await importCsv(single, { path, orgId: 'single', batchSize: 1 });
+      assert.equal(report.status, 'completed');
+      assert.equal(report.inserted, 1);
+      assert.equal(report.quarantined, 1);
+    } finally {
+      await single.close();
+    }
   });
 
   test('a mapping renames columns, maps values and reads another date format', async () => {

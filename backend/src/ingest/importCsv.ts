@@ -10,6 +10,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parse, type CsvError } from 'csv-parse';
+import type postgres from 'postgres';
 import type { Database } from '../db/client.ts';
 import { DuplicateLedger, duplicateReason, type Placed } from './duplicates.ts';
 import { HeaderError, resolveHeader, type HeaderPlan } from './header.ts';
@@ -114,11 +115,14 @@ function isBlank(values: string[]): boolean {
   return values.length === 1 && (values[0] as string).trim() === '';
 }
 
-// One import per org at a time (advisory lock, held on a reserved connection for the run):
-// two imports racing on the same deals would otherwise deadlock or count each other's rows.
+// One import per org at a time: an advisory lock held for the whole run. The run uses one
+// reserved connection for everything (the lock lives on it), so it works with any pool size.
 const IMPORT_LOCK = 7_412_002;
 
+type Conn = postgres.ReservedSql;
+
 interface StartedRun {
+  conn: Conn;
   had: boolean;
   runId: number;
   release(): Promise<void>;
@@ -126,34 +130,38 @@ interface StartedRun {
 
 /** Takes the org's import lock, creates the org when missing and the run row. */
 async function startRun(database: Database, opts: ImportOptions): Promise<StartedRun> {
-  const { sql } = database;
-  const lock = await sql.reserve();
-  const release = async () => {
-    try {
-      await lock`SELECT pg_advisory_unlock(${IMPORT_LOCK}, hashtext(${opts.orgId}))`;
-    } finally {
-      lock.release();
+  const conn = await database.sql.reserve();
+  const [got] = await conn<{ ok: boolean }[]>`
+    SELECT pg_try_advisory_lock(${IMPORT_LOCK}, hashtext(${opts.orgId})) AS ok`.catch(
+    (err: unknown) => {
+      conn.release();
+      throw err;
     }
-  };
-  const [got] = await lock<{ ok: boolean }[]>`
-    SELECT pg_try_advisory_lock(${IMPORT_LOCK}, hashtext(${opts.orgId})) AS ok`;
+  );
   if (!got!.ok) {
-    lock.release();
+    conn.release();
     throw new ImportInputError(
       `another import into org ${opts.orgId} is running; try again when it has finished`
     );
   }
+  const release = async () => {
+    try {
+      await conn`SELECT pg_advisory_unlock(${IMPORT_LOCK}, hashtext(${opts.orgId}))`;
+    } finally {
+      conn.release();
+    }
+  };
   try {
-    await sql`
+    await conn`
       INSERT INTO orgs (id, name) VALUES (${opts.orgId}, ${opts.orgId}) ON CONFLICT (id) DO NOTHING`;
-    const [existing] = await sql<{ had: boolean }[]>`
+    const [existing] = await conn<{ had: boolean }[]>`
       SELECT EXISTS (SELECT 1 FROM deals WHERE org_id = ${opts.orgId}) AS had`;
-    const [run] = await sql<{ id: number }[]>`
+    const [run] = await conn<{ id: number }[]>`
       INSERT INTO import_runs (org_id, file_name, mapping)
       VALUES (${opts.orgId}, ${basename(opts.path)},
               ${opts.mapping ? JSON.stringify(opts.mapping) : null}::jsonb)
       RETURNING id`;
-    return { had: existing!.had, runId: run!.id, release };
+    return { conn, had: existing!.had, runId: run!.id, release };
   } catch (err) {
     await release();
     throw err;
@@ -242,22 +250,20 @@ export async function importCsv(database: Database, opts: ImportOptions): Promis
     throw err;
   }
   try {
-    return await importRows(database, opts, source, run, { batchSize, started });
+    return await importRows(opts, source, run, { batchSize, started });
   } finally {
     await run.release();
   }
 }
 
 async function importRows(
-  database: Database,
   opts: ImportOptions,
   source: CsvSource,
   run: StartedRun,
   { batchSize, started }: { batchSize: number; started: number }
 ): Promise<ImportReport> {
-  const { sql } = database;
   const { plan, records, syntaxErrors, totalBytes } = source;
-  const { had, runId } = run;
+  const { conn: sql, had, runId } = run;
   const ledger = new DuplicateLedger();
   const staleRows = new Set<number>();
   let totals: ImportCounts = { ...ZERO_COUNTS };

@@ -61,18 +61,26 @@ export async function upsertOutbox(
 ): Promise<number> {
   if (writes.length === 0) return 0;
   const { sql } = database;
+  // One JSON parameter for the batch (no per-value array escaping on the client).
+  const batch = JSON.stringify(
+    writes.map((w) => {
+      const json = JSON.stringify(canonical(w.payload));
+      return {
+        object_type: w.objectType,
+        record_key: w.recordKey,
+        payload: json,
+        payload_hash: createHash('sha256').update(json).digest('hex'),
+        source_seq: w.sourceSeq
+      };
+    })
+  );
   const rows = await sql`
     INSERT INTO writeback_outbox
       (org_id, object_type, record_key, payload, payload_hash, source_seq, status, updated_at)
     SELECT ${orgId}, w.object_type, w.record_key, w.payload::jsonb, w.payload_hash, w.source_seq,
       'pending', now()
-    FROM unnest(
-      ${writes.map((w) => w.objectType)}::text[],
-      ${writes.map((w) => w.recordKey)}::text[],
-      ${writes.map((w) => JSON.stringify(canonical(w.payload)))}::text[],
-      ${writes.map((w) => payloadHash(w.payload))}::text[],
-      ${writes.map((w) => (w.sourceSeq === null ? null : String(w.sourceSeq)))}::bigint[]
-    ) AS w(object_type, record_key, payload, payload_hash, source_seq)
+    FROM jsonb_to_recordset(${batch}::jsonb)
+      AS w(object_type text, record_key text, payload text, payload_hash text, source_seq bigint)
     ON CONFLICT (org_id, object_type, record_key) DO UPDATE SET
       payload = EXCLUDED.payload, payload_hash = EXCLUDED.payload_hash,
       source_seq = EXCLUDED.source_seq, status = 'pending', attempts = 0, last_error = NULL,

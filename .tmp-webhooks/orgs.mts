@@ -1,0 +1,10 @@
+import { SalesforceEmulator } from '../test/sf-emulator/emulator.ts';
+import { createTestDatabase } from '../test/support/database.ts';
+import { testConfig } from '../test/e2e/harness.ts';
+import { seedScoringOrg } from '../test/e2e/stack.ts';
+const db = await createTestDatabase();
+const emulator = await SalesforceEmulator.start();
+const config = testConfig(db.url);
+const org = await seedScoringOrg(db, config, emulator, { closed: 300, open: 5, seed: 3 });
+console.log(org.orgId, emulator.loginUrl, await db.sql`select id, login_url from orgs`);
+await emulator.stop(); await db.drop(); process.exit(0);
