@@ -347,6 +347,7 @@ async function endToEnd(config: Config, db: TestDatabase, quick: boolean) {
       log(
         `${touches.length} events without a score change: ${unchangedVersions} versions, ${unchangedCalls} API calls`
       );
+      if (retried > 0) log(`the backend answered 503 (overloaded) ${retried} times; those were resent`);
 
       return {
         e2e_p95_ms: Math.round(pct(0.95)),

@@ -66,6 +66,8 @@ export interface StackOptions {
   listen?: boolean;
   log?: Logger;
   concurrency?: Partial<Record<QueueName, number>>;
+  /** Incremental sync window settle time (default 60 s, as in production). */
+  syncSettleMs?: number;
 }
 
 export interface Stack {
@@ -119,6 +121,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       score: TEST_SCORE,
       sweep: opts.sweep ?? TEST_SWEEP,
       ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+      ...(opts.syncSettleMs !== undefined ? { syncSettleMs: opts.syncSettleMs } : {}),
       ...(Array.isArray(opts.workers) ? { only: opts.workers } : {})
     });
   }

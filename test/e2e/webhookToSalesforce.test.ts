@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { percent } from '../../backend/src/crm/fieldValues.ts';
+import { outboundMessageToken } from '../../backend/src/webhooks/outboundToken.ts';
 import { SalesforceEmulator } from '../sf-emulator/emulator.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { deletePrefix } from '../support/redis.ts';
@@ -313,6 +314,76 @@ describe('webhook to Salesforce', () => {
     const after =
       await db.sql`SELECT status FROM co_lead_suggestions WHERE org_id = ${org.orgId} AND external_id = ${suggestion.external_id as string}`;
     assert.equal(after[0]!.status, 'approved');
+  });
+});
+
+describe('outbound messages to Salesforce', () => {
+  function outboundMessage(
+    notificationId: string,
+    deal: OpportunityState,
+    amount: number,
+    modstamp: string
+  ) {
+    return (
+      '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" ' +
+      'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>' +
+      `<notifications xmlns="http://soap.sforce.com/2005/09/outbound"><OrganizationId>${org.orgId}</OrganizationId>` +
+      '<ActionId>04k000000000001AAA</ActionId><SessionId xsi:nil="true"/><EnterpriseUrl>x</EnterpriseUrl><PartnerUrl>x</PartnerUrl>' +
+      `<Notification><Id>${notificationId}</Id><sObject xsi:type="sf:Opportunity" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">` +
+      `<sf:Id>${deal.recordId}</sf:Id><sf:OwnerId>${deal.ownerId}</sf:OwnerId><sf:Amount>${amount}</sf:Amount>` +
+      `<sf:StageName>Proposal</sf:StageName><sf:CloseDate>2026-12-31</sf:CloseDate>` +
+      `<sf:CreatedDate>${deal.createdDate ?? '2026-10-01'}T09:00:00.000Z</sf:CreatedDate><sf:IsClosed>false</sf:IsClosed>` +
+      `<sf:IsWon>false</sf:IsWon><sf:SystemModstamp>${modstamp}</sf:SystemModstamp></sObject></Notification>` +
+      '</notifications></soapenv:Body></soapenv:Envelope>'
+    );
+  }
+  async function sendOutbound(xml: string) {
+    const token = outboundMessageToken(org.webhookSecret, org.orgId);
+    const res = await fetch(
+      `${stack.url}/webhooks/salesforce/outbound-message?org=${org.orgId}&token=${token}`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml; charset=utf-8' },
+        body: xml
+      }
+    );
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.match(await res.text(), /<Ack>true<\/Ack>/);
+  }
+
+  test('a known deal keeps the industry the message cannot carry; the new amount is scored and written', async () => {
+    const deal = nextDeal();
+    const first = opportunityChanged({ ...deal, modstamp: new Date(Date.UTC(2026, 10, 22, 15)) });
+    await send([first]);
+    await waitFor('first processed', inboxDone(first.id));
+    await sendOutbound(
+      outboundMessage('04l000000000101AAA', deal, 77_777, '2026-11-22T15:00:05.000Z')
+    );
+    await waitFor('the message processed', inboxDone('om:04l000000000101AAA'));
+    const stored =
+      await db.sql`SELECT amount, industry FROM deals WHERE org_id = ${org.orgId} AND external_id = ${deal.recordId}`;
+    assert.deepEqual({ ...stored[0] }, { amount: 77_777, industry: deal.industry });
+    const score = await latestScore(deal.recordId);
+    await waitFor('the new score in Salesforce', () =>
+      org.sf!.get('Opportunity', deal.recordId)?.Win_Probability__c ===
+      percent(score!.probability as number, 'p')
+        ? true
+        : undefined
+    );
+  });
+
+  test('a deal first seen in an outbound message is read from Salesforce once for what the message lacks', async () => {
+    const deal = nextDeal();
+    const queries = emulator.count('query', org.orgId);
+    await sendOutbound(
+      outboundMessage('04l000000000102AAA', deal, 5_000, '2026-11-22T16:00:00.000Z')
+    );
+    await waitFor('the message processed', inboxDone('om:04l000000000102AAA'));
+    assert.equal(emulator.count('query', org.orgId), queries + 1);
+    const stored =
+      await db.sql`SELECT amount, latest_score_id FROM deals WHERE org_id = ${org.orgId} AND external_id = ${deal.recordId}`;
+    assert.equal(stored[0]!.amount, 5_000);
+    assert.ok(stored[0]!.latest_score_id);
   });
 });
 

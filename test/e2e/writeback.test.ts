@@ -25,7 +25,10 @@ before(async () => {
   emulator = await SalesforceEmulator.start();
   config = testConfig(db.url);
   org = await registerTestOrg(db, config, emulator);
-  const owner = org.sf!.insert('User', { Username: `owner@${org.orgId}.example`, LastName: 'Owner' });
+  const owner = org.sf!.insert('User', {
+    Username: `owner@${org.orgId}.example`,
+    LastName: 'Owner'
+  });
   opps = org.sf!.insertMany(
     'Opportunity',
     Array.from({ length: 450 }, (_, i) => ({
@@ -83,7 +86,10 @@ describe('writeback worker', () => {
     await stack.enqueuer.writeback(org.orgId);
     await waitFor('all written', allDone);
     const calls = updates();
-    assert.deepEqual(calls.map((c) => c.records).sort((a, b) => b - a), [200, 200, 50]);
+    assert.deepEqual(
+      calls.map((c) => c.records).sort((a, b) => b - a),
+      [200, 200, 50]
+    );
     assert.ok(opps.every((id) => org.sf!.get('Opportunity', id)?.Win_Probability__c === 41.5));
     const rows = await outbox();
     assert.ok(rows.every((r) => r.status === 'done' && r.written_hash === r.payload_hash));
@@ -108,19 +114,25 @@ describe('writeback worker', () => {
     await upsertOutbox(db, org.orgId, scores(opps.slice(0, 5), 55));
     await stack.enqueuer.writeback(org.orgId);
     const paused = await waitFor('the org paused', async () => {
-      const rows = await db.sql`SELECT writeback_paused_until::text AS until FROM orgs WHERE id = ${org.orgId}`;
+      const rows =
+        await db.sql`SELECT writeback_paused_until::text AS until FROM orgs WHERE id = ${org.orgId}`;
       return rows[0]?.until ? new Date(rows[0].until as string) : undefined;
     });
     assert.ok(paused.getTime() > Date.now());
     const waiting = await outbox('pending');
     assert.equal(waiting.length, 5);
-    assert.ok(waiting.every((r) => r.attempts === 0), 'a rate limit is not the rows\u2019 fault');
+    assert.ok(
+      waiting.every((r) => r.attempts === 0),
+      'a rate limit is not the rows\u2019 fault'
+    );
     const limitedCalls = emulator.stats().apiCalls;
     await new Promise((r) => setTimeout(r, 800));
     assert.equal(emulator.stats().apiCalls, limitedCalls, 'no calls while paused');
     emulator.setRequestLimitExceeded(false);
     await waitFor('written after the pause', allDone, { timeoutMs: 15_000 });
-    assert.ok(opps.slice(0, 5).every((id) => org.sf!.get('Opportunity', id)?.Win_Probability__c === 55));
+    assert.ok(
+      opps.slice(0, 5).every((id) => org.sf!.get('Opportunity', id)?.Win_Probability__c === 55)
+    );
   });
 
   test('INVALID_SESSION_ID: one re-authentication, then the write succeeds', async () => {
@@ -140,9 +152,13 @@ describe('writeback worker', () => {
     await upsertOutbox(db, org.orgId, scores([locked, ...others], 33));
     await stack.enqueuer.writeback(org.orgId);
     await waitFor('the others written', () =>
-      others.every((id) => org.sf!.get('Opportunity', id)?.Win_Probability__c === 33) ? true : undefined
+      others.every((id) => org.sf!.get('Opportunity', id)?.Win_Probability__c === 33)
+        ? true
+        : undefined
     );
-    const row = (await db.sql`SELECT * FROM writeback_outbox WHERE org_id = ${org.orgId} AND record_key = ${locked}`)[0]!;
+    const row = (
+      await db.sql`SELECT * FROM writeback_outbox WHERE org_id = ${org.orgId} AND record_key = ${locked}`
+    )[0]!;
     assert.equal(row.status, 'pending');
     assert.ok((row.attempts as number) >= 1);
     assert.match(row.last_error as string, /UNABLE_TO_LOCK_ROW/);
@@ -154,13 +170,18 @@ describe('writeback worker', () => {
   test('a record Salesforce keeps refusing is parked with the reason; the rest are not held up', async () => {
     const bad = opps[20]!;
     org.sf!.addValidationRule('Opportunity', (record) =>
-      record.Id === bad && record.Win_Probability__c === 99 ? 'Win probability is frozen for this deal' : null
+      record.Id === bad && record.Win_Probability__c === 99
+        ? 'Win probability is frozen for this deal'
+        : null
     );
     await upsertOutbox(db, org.orgId, scores([bad, opps[21]!], 99));
     await stack.enqueuer.writeback(org.orgId);
     const parked = await waitFor('parked', async () => (await outbox('parked'))[0]);
     assert.equal(parked.record_key, bad);
-    assert.match(parked.last_error as string, /FIELD_CUSTOM_VALIDATION_EXCEPTION: Win probability is frozen/);
+    assert.match(
+      parked.last_error as string,
+      /FIELD_CUSTOM_VALIDATION_EXCEPTION: Win probability is frozen/
+    );
     assert.equal(org.sf!.get('Opportunity', opps[21]!)?.Win_Probability__c, 99);
   });
 });

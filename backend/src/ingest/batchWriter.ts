@@ -28,6 +28,8 @@ export interface BatchRow {
   row: CanonicalRow;
   /** The row's cells as read, for its raw record if it ends up quarantined. */
   values: string[];
+  /** It has a warning (counted as flagged while it is the row kept). */
+  flagged: boolean;
 }
 
 export interface ProblemRecord {
@@ -224,6 +226,8 @@ interface StoredVersion {
   content_hash: string;
   inserted_in_run: boolean;
   updated_in_run: boolean;
+  /** The replaced row had a warning, so it was counted as flagged. */
+  loser_flagged: boolean;
   raw: Record<string, unknown>;
 }
 
@@ -236,6 +240,9 @@ async function readSuperseded(tx: Tx, input: BatchInput): Promise<Map<string, St
     SELECT d.external_id, d.content_hash,
            d.created_at >= r.started_at AS inserted_in_run,
            d.updated_at >= r.started_at AS updated_in_run,
+           EXISTS (SELECT 1 FROM quarantined_rows q
+                    WHERE q.import_run_id = ${input.runId} AND q.row_number = u.loser_row
+                      AND q.severity = 'warning') AS loser_flagged,
            COALESCE(
              (SELECT q.raw FROM quarantined_rows q
                WHERE q.import_run_id = ${input.runId} AND q.row_number = u.loser_row LIMIT 1),
@@ -318,12 +325,15 @@ async function writeInTransaction(tx: Tx, input: BatchInput): Promise<BatchResul
   // Counts: every row read ends up in exactly one of inserted / updated / unchanged /
   // quarantined. A row replaced by a later, more recent duplicate moves to quarantined, and the
   // row that replaced it takes over its outcome when that says more (inserted > updated).
-  const counts: Record<Outcome, number> & { quarantined: number } = {
+  // flagged counts the rows kept (not quarantined) that carry a warning.
+  const counts: Record<Outcome, number> & { quarantined: number; flagged: number } = {
     inserted,
     updated,
     unchanged: input.rows.length - inserted - updated - stale.length,
-    quarantined: input.readCounts.quarantined + stale.length
+    quarantined: input.readCounts.quarantined + stale.length,
+    flagged: input.readCounts.flagged
   };
+  for (const s of stale) if (byRow.get(s.row_number)!.flagged) counts.flagged -= 1;
   for (const s of input.supersededInDb) {
     const stored = superseded.get(s.dealId);
     const winner = byDeal.get(s.dealId);
@@ -346,6 +356,7 @@ async function writeInTransaction(tx: Tx, input: BatchInput): Promise<BatchResul
     if (!loserWasStale) {
       counts[loserOutcome] -= 1;
       counts.quarantined += 1;
+      if (stored.loser_flagged) counts.flagged -= 1;
     }
     if (staleRows.has(winner.rowNumber)) continue;
     const winnerOutcome: Outcome =
@@ -364,7 +375,7 @@ async function writeInTransaction(tx: Tx, input: BatchInput): Promise<BatchResul
     updated: before.updated + counts.updated,
     unchanged: before.unchanged + counts.unchanged,
     quarantined: before.quarantined + counts.quarantined,
-    flagged: before.flagged + input.readCounts.flagged
+    flagged: before.flagged + counts.flagged
   };
   await tx`
       UPDATE import_runs SET rows_read = ${totals.rowsRead}, inserted = ${totals.inserted},

@@ -411,7 +411,7 @@ describe('CSV import', () => {
 
   describe('duplicate deal_id keeps the most recent row', () => {
     const lines = [
-      /* 1 */ 'K1,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,100,27,Lost',
+      /* 1 */ 'K1,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,100,99,Lost',
       /* 2 */ 'K2,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,200,27,Won',
       /* 3 */ 'K1,2023-01-05,2023-03-01,rep_1,SaaS,APAC,Core,Inbound,Closed,110,55,Won',
       /* 4 */ 'K2,2023-01-05,2023-01-20,rep_1,SaaS,APAC,Core,Inbound,Closed,210,15,Lost',
@@ -421,10 +421,15 @@ describe('CSV import', () => {
       /* 8 */ 'K4,2023-01-05,,rep_2,SaaS,APAC,Core,Inbound,Negotiation,410,,',
       /* 9 */ 'K1,2023-01-05,2023-02-15,rep_1,SaaS,APAC,Core,Inbound,Closed,120,41,Won',
       /* 10 */ 'K5,2023-01-05,2023-02-01,rep_3,SaaS,APAC,Core,Inbound,Closed,500,27,Won',
-      /* 11 */ 'K5,2023-01-05,2023-01-15,rep_3,SaaS,APAC,Core,Inbound,Closed,510,10,Lost',
+      /* 11 */ 'K5,2023-01-05,2023-01-15,rep_3,SaaS,APAC,Core,Inbound,Closed,510,11,Lost',
       /* 12 */ 'K5,2023-01-05,2023-03-01,rep_3,SaaS,APAC,Core,Inbound,Closed,520,55,Won'
     ];
+    // Rows 1 and 11 also carry a sales_cycle_days warning; losing, they are not counted flagged.
     const expectedProblems = [
+      [
+        1,
+        'sales_cycle_days is 99 but closed_date - created_date is 27 days; trusted the dates: stored 27'
+      ],
       [1, 'duplicate deal_id K1: kept row 3 (later closed_date 2023-03-01 vs 2023-02-01)'],
       [4, 'duplicate deal_id K2: kept row 2 (later closed_date 2023-02-01 vs 2023-01-20)'],
       [
@@ -435,6 +440,10 @@ describe('CSV import', () => {
       [9, 'duplicate deal_id K1: kept row 3 (later closed_date 2023-03-01 vs 2023-02-15)'],
       [10, 'duplicate deal_id K5: kept row 12 (later closed_date 2023-03-01 vs 2023-02-01)'],
       // Row 11 first lost to row 10; its reason follows the row finally kept.
+      [
+        11,
+        'sales_cycle_days is 11 but closed_date - created_date is 10 days; trusted the dates: stored 10'
+      ],
       [11, 'duplicate deal_id K5: kept row 12 (later closed_date 2023-03-01 vs 2023-01-15)']
     ];
     const expectedDeals = [
@@ -464,14 +473,22 @@ describe('CSV import', () => {
           problems.map((p) => [p.row_number, p.reason]),
           expectedProblems
         );
-        assert.ok(problems.every((p) => p.field === 'deal_id' && p.severity === 'error'));
+        for (const p of problems) {
+          const duplicate = p.reason.startsWith('duplicate');
+          assert.equal(p.field, duplicate ? 'deal_id' : 'sales_cycle_days');
+          assert.equal(p.severity, duplicate ? 'error' : 'warning');
+        }
         assert.deepEqual(
           (await deals(org)).map((d) => [d.external_id, d.amount]),
           expectedDeals
         );
-        const row1 = problems.find((p) => p.row_number === 1)?.raw as Record<string, unknown>;
-        assert.equal(row1.deal_id, 'K1');
-        assert.equal(Number(row1.deal_amount), 100, 'the losing row is kept as it was');
+        for (const p of problems.filter((q) => q.row_number === 1)) {
+          assert.deepEqual(
+            p.raw,
+            Object.fromEntries(HEADER.split(',').map((c, i) => [c, lines[0]!.split(',')[i]])),
+            'the losing row is stored as it was in the file'
+          );
+        }
 
         const again = await importFile(path, org, { batchSize });
         assert.deepEqual(counts(again), {

@@ -336,7 +336,8 @@ async function importRows(
       batch.quarantined += 1;
       return;
     }
-    if (problems.length > 0) batch.flagged += 1;
+    // A valid row's problems are warnings: it counts as flagged while it is the kept row.
+    const flagged = problems.length > 0;
     const offer = ledger.offer(row.externalId, row, batch.no);
     const dealId = row.externalId;
     if (offer.kind === 'older') {
@@ -357,16 +358,19 @@ async function importRows(
       batch.changedWinners.add(dealId);
       if (previous.batch === batch.no) {
         const i = batch.slot.get(dealId)!;
-        batch.losers.push({ dealId, loser: previous, values: batch.rows[i]!.values });
+        const replaced = batch.rows[i]!;
+        batch.losers.push({ dealId, loser: previous, values: replaced.values });
         batch.rows[i] = null;
         batch.quarantined += 1;
+        if (replaced.flagged) batch.flagged -= 1;
       } else {
         // Written by an earlier batch: the writer reads it back and re-counts it.
         batch.supersededInDb.set(dealId, previous);
       }
     }
     batch.slot.set(dealId, batch.rows.length);
-    batch.rows.push({ row, values });
+    batch.rows.push({ row, values, flagged });
+    if (flagged) batch.flagged += 1;
   };
 
   let error: string | null = null;

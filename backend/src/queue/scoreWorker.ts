@@ -96,6 +96,17 @@ export type ScoreOutcome =
   | { outcome: 'scored'; changedScores: number; outboxRows: number };
 
 const UNIQUE_VIOLATION = '23505';
+/** Snapshot upserts of one batch in flight at once (the pool has 10 connections). */
+const UPSERT_CONCURRENCY = 4;
+
+/** Runs `fn` over `items`, at most `limit` at a time; the first failure rejects. */
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
 
 class InvalidEvent extends Error {}
 
@@ -231,7 +242,7 @@ export function scoreProcessor(deps: ScoreDeps) {
     const done: number[] = [];
     const invalid: { id: number; error: string; final: boolean }[] = [];
     let flush = false;
-    for (const row of rows) {
+    const apply = async (row: InboxRow) => {
       const ev = row.payload as StoredEvent;
       try {
         switch (row.type) {
@@ -254,7 +265,12 @@ export function scoreProcessor(deps: ScoreDeps) {
         if (!(err instanceof InvalidEvent)) throw err;
         invalid.push({ id: row.id, error: err.message, final: true });
       }
-    }
+    };
+    // Snapshot upserts are independent (each is guarded by SystemModstamp, so their order
+    // does not matter): a few at a time. Deletions and decisions follow, in arrival order.
+    const changes = rows.filter((r) => r.type === 'opportunity.changed');
+    await inParallel(changes, UPSERT_CONCURRENCY, apply);
+    for (const row of rows) if (row.type !== 'opportunity.changed') await apply(row);
     const scored = await rescoreAndQueue(orgId, [...toRescore]);
     if (flush || scored.pending) {
       await addWriteback(deps.writebackQueue, orgId, deps.writebackDelayMs);

@@ -10,6 +10,7 @@ import {
 import { listScoreHistory } from '../db/repositories/scores.ts';
 import { listCoLeadsForDeals, decideCoLeadSuggestion } from '../db/repositories/coLeads.ts';
 import { listRepSegmentStats } from '../db/repositories/repStats.ts';
+import { listModelVersions } from '../db/repositories/models.ts';
 import { generateDeals } from '../scoring/index.ts';
 import { canonicalFromGenerated } from './sampleDeals.ts';
 import {
@@ -70,6 +71,12 @@ describe('scoring services', () => {
     assert.ok(['signal', 'no_reliable_signal'].includes(first.verdict));
     assert.ok(first.metrics, 'holdout metrics are reported');
     assert.ok(first.metrics.auc > 0.5 && first.metrics.auc < 1);
+
+    const [stored] = await listModelVersions(db, ORG);
+    assert.equal(stored?.id, first.modelVersionId);
+    assert.equal(stored?.metrics.auc, first.metrics.auc, 'holdout metrics stored at the top level');
+    assert.equal(stored?.metrics.trainedOn, first.trainedOn);
+    assert.equal(stored?.metrics.candidates.length, first.candidates.length);
 
     const stats = await listRepSegmentStats(db, ORG);
     assert.equal(stats.length, first.rsfsRows);

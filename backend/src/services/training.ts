@@ -48,7 +48,7 @@ export async function trainOrg(
   const outcome = trainModel(closed, { settings });
   const rsfs = computeRsfsTable(closed, settings);
   const metrics: StoredModelMetrics = {
-    holdout: outcome.metrics,
+    ...(outcome.metrics ?? {}),
     candidates: outcome.candidates,
     summary: outcome.summary,
     trainedOn: closed.length

@@ -11,15 +11,18 @@ import type {
   Verdict
 } from '../../scoring/types.ts';
 
-/** What model_versions.metrics holds. `holdout` is null when no model could be validated. */
-export interface StoredModelMetrics {
-  holdout: ModelMetrics | null;
+/**
+ * What model_versions.metrics holds: the holdout metrics (ModelMetrics, at the top level; absent
+ * when no model could be validated), plus the families compared, the trainer's summary and the
+ * number of closed deals used.
+ */
+export type StoredModelMetrics = Partial<ModelMetrics> & {
   candidates: CandidateMetrics[];
   /** Why the verdict is what it is, in plain words. */
   summary: string;
   /** Closed deals the model was trained (and validated) on. */
   trainedOn: number;
-}
+};
 
 export interface NewModelVersion {
   kind: string;
