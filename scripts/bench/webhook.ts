@@ -297,6 +297,7 @@ async function endToEnd(config: Config, db: TestDatabase, quick: boolean) {
       });
       const changed = (await scoreVersions(db, org.orgId)) - versions1;
       const calls = emulator.stats().apiCalls;
+      log(`calls by endpoint during the steady run: ${JSON.stringify(emulator.stats().byEndpoint)}`);
       const latencies: number[] = [];
       for (const [id, at] of sentAt) {
         const ms = modstampMs(org.sf!.get('Opportunity', id)?.SystemModstamp);

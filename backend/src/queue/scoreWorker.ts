@@ -102,10 +102,23 @@ const UPSERT_CONCURRENCY = 4;
 /** Runs `fn` over `items`, at most `limit` at a time; the first failure rejects. */
 async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
   let next = 0;
+  let failed = false;
   const lane = async () => {
-    while (next < items.length) await fn(items[next++] as T);
+    while (!failed && next < items.length) {
+      try {
+        await fn(items[next++] as T);
+      } catch (err) {
+        failed = true; // the other lanes stop taking items
+        throw err;
+      }
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  // allSettled first: no lane is still running when this returns or throws.
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(limit, items.length) }, lane)
+  );
+  const failure = results.find((r) => r.status === 'rejected');
+  if (failure) throw (failure as PromiseRejectedResult).reason;
 }
 
 class InvalidEvent extends Error {}
