@@ -96,31 +96,6 @@ export type ScoreOutcome =
   | { outcome: 'scored'; changedScores: number; outboxRows: number };
 
 const UNIQUE_VIOLATION = '23505';
-/** Snapshot upserts of one batch in flight at once (the pool has 10 connections). */
-const UPSERT_CONCURRENCY = 4;
-
-/** Runs `fn` over `items`, at most `limit` at a time; the first failure rejects. */
-async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  let failed = false;
-  const lane = async () => {
-    while (!failed && next < items.length) {
-      try {
-        await fn(items[next++] as T);
-      } catch (err) {
-        failed = true; // the other lanes stop taking items
-        throw err;
-      }
-    }
-  };
-  // allSettled first: no lane is still running when this returns or throws.
-  const results = await Promise.allSettled(
-    Array.from({ length: Math.min(limit, items.length) }, lane)
-  );
-  const failure = results.find((r) => r.status === 'rejected');
-  if (failure) throw (failure as PromiseRejectedResult).reason;
-}
-
 class InvalidEvent extends Error {}
 
 export function scoreProcessor(deps: ScoreDeps) {
@@ -185,28 +160,53 @@ export function scoreProcessor(deps: ScoreDeps) {
     return fields; // industry stays Unknown until the next sync or webhook tells
   }
 
-  /** Applies a change to the snapshot; returns the deal to rescore, or null. */
-  async function opportunityChanged(row: InboxRow, ev: StoredEvent): Promise<number | null> {
+  /** The canonical deal an event describes (outside any transaction: it may call Salesforce). */
+  async function dealOf(row: InboxRow, ev: StoredEvent): Promise<SourcedDeal> {
     const fields =
       row.source === 'outbound_message'
         ? await completeOutboundFields(row.orgId, ev)
         : { ...ev.fields, Id: ev.recordId, SystemModstamp: ev.systemModstamp };
-    let deal: SourcedDeal;
     try {
-      deal = toCanonicalDeal(fields);
+      return toCanonicalDeal(fields);
     } catch (err) {
       if (err instanceof DealValidationError) throw new InvalidEvent(err.message);
       throw err;
     }
-    const up = await upsertDealSnapshot(database, row.orgId, deal);
-    if (up.stale) {
-      // Equal SystemModstamp: this very event was applied by an attempt that died before it
-      // finished; finish the work (each step is idempotent). Older: nothing to do.
-      const stored = await getDealByExternalId(database, row.orgId, deal.externalId);
-      const storedAt = stored?.sourceModstamp ? new Date(stored.sourceModstamp).getTime() : NaN;
-      return storedAt === deal.sourceModstamp.getTime() ? up.dealId : null;
-    }
-    return up.changed ? up.dealId : null;
+  }
+
+  /**
+   * Applies the snapshots of a batch in one transaction: one durable commit for the batch
+   * instead of one per event, the statements pipelined on one connection. They run in
+   * (record, modstamp) order, so two batches lock shared deals in the same order (no
+   * deadlock). Returns the deals to rescore.
+   */
+  async function applySnapshots(orgId: string, deals: SourcedDeal[]): Promise<number[]> {
+    if (deals.length === 0) return [];
+    const ordered = [...deals].sort(
+      (a, b) =>
+        (a.externalId < b.externalId ? -1 : a.externalId > b.externalId ? 1 : 0) ||
+        a.sourceModstamp.getTime() - b.sourceModstamp.getTime()
+    );
+    return database.sql.begin(async (tx) => {
+      const results = await Promise.all(
+        ordered.map((deal) => upsertDealSnapshot({ sql: tx }, orgId, deal))
+      );
+      const toRescore: number[] = [];
+      for (let i = 0; i < ordered.length; i++) {
+        const deal = ordered[i] as SourcedDeal;
+        const up = results[i] as Awaited<ReturnType<typeof upsertDealSnapshot>>;
+        if (!up.stale) {
+          if (up.changed) toRescore.push(up.dealId);
+          continue;
+        }
+        // Equal SystemModstamp: this very event was applied by an attempt that died before
+        // it finished; finish the work (each step is idempotent). Older: nothing to do.
+        const stored = await getDealByExternalId({ sql: tx }, orgId, deal.externalId);
+        const storedAt = stored?.sourceModstamp ? new Date(stored.sourceModstamp).getTime() : NaN;
+        if (storedAt === deal.sourceModstamp.getTime()) toRescore.push(up.dealId);
+      }
+      return toRescore;
+    });
   }
 
   /**
@@ -255,15 +255,16 @@ export function scoreProcessor(deps: ScoreDeps) {
     const done: number[] = [];
     const invalid: { id: number; error: string; final: boolean }[] = [];
     let flush = false;
-    const apply = async (row: InboxRow) => {
+    const deals: SourcedDeal[] = [];
+    const changeRows: number[] = [];
+    for (const row of rows) {
       const ev = row.payload as StoredEvent;
       try {
         switch (row.type) {
-          case 'opportunity.changed': {
-            const dealId = await opportunityChanged(row, ev);
-            if (dealId !== null) toRescore.add(dealId);
-            break;
-          }
+          case 'opportunity.changed':
+            deals.push(await dealOf(row, ev));
+            changeRows.push(row.id);
+            continue; // applied together below
           case 'opportunity.deleted':
             await markDealDeleted(database, orgId, ev.recordId, new Date(ev.systemModstamp));
             break;
@@ -278,12 +279,9 @@ export function scoreProcessor(deps: ScoreDeps) {
         if (!(err instanceof InvalidEvent)) throw err;
         invalid.push({ id: row.id, error: err.message, final: true });
       }
-    };
-    // Snapshot upserts are independent (each is guarded by SystemModstamp, so their order
-    // does not matter): a few at a time. Deletions and decisions follow, in arrival order.
-    const changes = rows.filter((r) => r.type === 'opportunity.changed');
-    await inParallel(changes, UPSERT_CONCURRENCY, apply);
-    for (const row of rows) if (row.type !== 'opportunity.changed') await apply(row);
+    }
+    for (const dealId of await applySnapshots(orgId, deals)) toRescore.add(dealId);
+    done.push(...changeRows);
     const scored = await rescoreAndQueue(orgId, [...toRescore]);
     if (flush || scored.pending) {
       await addWriteback(deps.writebackQueue, orgId, deps.writebackDelayMs);
@@ -373,7 +371,12 @@ export function scoreProcessor(deps: ScoreDeps) {
         leaseMs: opts.leaseMs
       });
       if (rows.length === 0) break;
+      const started = performance.now();
       const out = await processRows(orgId, rows);
+      log.debug(
+        { orgId, rows: rows.length, ms: Math.round(performance.now() - started) },
+        'inbox batch'
+      );
       if (inboxId > 0 && out.failedIds.includes(inboxId)) ownFailed = true;
       total.rows += rows.length;
       total.done += out.done;

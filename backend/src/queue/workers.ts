@@ -83,6 +83,7 @@ export function startWorkers(opts: WorkerSetOptions): WorkerSet {
       database,
       connections: opts.connections,
       writebackQueue: queues.writeback,
+      batchDelayMs: opts.writebackDelayMs,
       log: log.child({ queue: 'writeback' }),
       ...(opts.writeback ? { options: opts.writeback } : {})
     }),

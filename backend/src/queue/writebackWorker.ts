@@ -61,6 +61,8 @@ export interface WritebackDeps {
   writebackQueue: Queue;
   log: Logger;
   options?: Partial<WritebackOptions>;
+  /** The batching delay of flushes (rows that are due now wait this long for company). */
+  batchDelayMs?: number;
 }
 
 export interface FlushResult {
@@ -220,10 +222,12 @@ export function writebackProcessor(deps: WritebackDeps) {
       if (!full) break;
     }
 
-    // Rows backing off (or left for the next job) need a flush when they come due.
+    // Rows backing off (or left for the next job) need a flush when they come due; rows that
+    // arrived during this flush wait the usual batching delay, so the next call is full too.
     const due = await nextDueAt(database, orgId);
     if (due) {
-      await addWriteback(deps.writebackQueue, orgId, Math.max(0, due.getTime() - Date.now()) + 50);
+      const wait = Math.max(due.getTime() - Date.now() + 50, deps.batchDelayMs ?? 0);
+      await addWriteback(deps.writebackQueue, orgId, wait);
     }
     return total;
   };

@@ -1,1 +1,0 @@
-console.log(import.meta.url, process.argv[1]);
