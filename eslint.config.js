@@ -19,7 +19,11 @@ export default [
       '.sfdx/**',
       '.sf/**',
       'coverage/**',
-      'backend/src/db/migrations/**'
+      'backend/src/db/migrations/**',
+      '.tmp-*/**',
+      'tmp_*',
+      '**/*.tmp.ts',
+      '**/*_tmp.ts'
     ]
   },
   // --- backend, scripts, cross-cutting tests (TypeScript) ---

@@ -297,7 +297,9 @@ async function endToEnd(config: Config, db: TestDatabase, quick: boolean) {
       });
       const changed = (await scoreVersions(db, org.orgId)) - versions1;
       const calls = emulator.stats().apiCalls;
-      log(`calls by endpoint during the steady run: ${JSON.stringify(emulator.stats().byEndpoint)}`);
+      log(
+        `calls by endpoint during the steady run: ${JSON.stringify(emulator.stats().byEndpoint)}`
+      );
       const latencies: number[] = [];
       for (const [id, at] of sentAt) {
         const ms = modstampMs(org.sf!.get('Opportunity', id)?.SystemModstamp);
@@ -348,7 +350,8 @@ async function endToEnd(config: Config, db: TestDatabase, quick: boolean) {
       log(
         `${touches.length} events without a score change: ${unchangedVersions} versions, ${unchangedCalls} API calls`
       );
-      if (retried > 0) log(`the backend answered 503 (overloaded) ${retried} times; those were resent`);
+      if (retried > 0)
+        log(`the backend answered 503 (overloaded) ${retried} times; those were resent`);
 
       return {
         e2e_p95_ms: Math.round(pct(0.95)),

@@ -60,9 +60,11 @@ export const inboxJobId = (inboxId: number) => `inbox-${inboxId}`;
  * Asks for the org's open inbox rows to be processed (no particular row): the sweeper's
  * and a long batch's follow-up. Deduplicated while one is waiting.
  */
-export async function addInboxDrain(queue: Queue, orgId: string): Promise<void> {
+export async function addInboxDrain(queue: Queue, orgId: string, delayMs = 0): Promise<void> {
   await queue.add('inbox', { orgId, inboxId: 0 } satisfies InboxJob, {
-    deduplication: { id: `drain:${orgId}` }
+    delay: delayMs,
+    // One waiting; if one runs, one more is kept for when it ends (so none is lost).
+    deduplication: { id: `drain:${orgId}`, keepLastIfActive: true }
   });
 }
 

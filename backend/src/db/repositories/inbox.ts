@@ -126,6 +126,16 @@ export async function claimInboxBatch(
   return rows.map(toRow).sort((a, b) => a.id - b.id);
 }
 
+/** Whether the org has open rows no job holds. */
+export async function hasOpenInbox(database: Runner, orgId: string): Promise<boolean> {
+  const rows = await database.sql`
+    SELECT 1 FROM webhook_inbox
+    WHERE org_id = ${orgId} AND status IN ('received', 'enqueued')
+      AND (claimed_until IS NULL OR claimed_until < now())
+    LIMIT 1`;
+  return rows.length > 0;
+}
+
 /** Processed: done, lease released. */
 export async function markInboxBatchDone(database: Runner, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
