@@ -96,7 +96,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     enqueuer,
     queues: producerQueues,
     redis: producer,
-    api: { underPressure: { maxEventLoopDelayMs: 60_000, maxEventLoopUtilization: 1 } }
+    api: { underPressure: { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0 } }
   });
   const url = opts.listen === false ? '' : await app.listen({ host: '127.0.0.1', port: 0 });
 
