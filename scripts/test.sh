@@ -15,7 +15,9 @@ if [ "$what" = all ]; then
   npx prettier --check . > /dev/null
 fi
 if [ "$what" != lwc ]; then
-  eval "$(bash scripts/services.sh start)"
+  # Assign first so a failure to start the services stops the run (eval alone would not).
+  service_env="$(bash scripts/services.sh start)"
+  eval "$service_env"
   export DATABASE_URL REDIS_URL
   mapfile -t files < <(find backend test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
   echo "== node tests (${#files[@]} files)"

@@ -46,7 +46,7 @@ export const TEST_WRITEBACK: Partial<WritebackOptions> = {
   backoffMaxMs: 2_000
 };
 
-export const TEST_SCORE: Partial<ScoreOptions> = { leaseMs: 15_000 };
+export const TEST_SCORE: Partial<ScoreOptions> = { leaseMs: 15_000, orgLockMs: 5_000 };
 
 export const TEST_SWEEP: Partial<SweepOptions> = {
   receivedBeforeMs: 2_000,

@@ -156,9 +156,13 @@ describe('writeback worker', () => {
         ? true
         : undefined
     );
-    const row = (
-      await db.sql`SELECT * FROM writeback_outbox WHERE org_id = ${org.orgId} AND record_key = ${locked}`
-    )[0]!;
+    // The call's answer is recorded after Salesforce applied it: wait for the failure to land.
+    const row = await waitFor('the failure recorded', async () => {
+      const r = (
+        await db.sql`SELECT * FROM writeback_outbox WHERE org_id = ${org.orgId} AND record_key = ${locked}`
+      )[0];
+      return r && (r.attempts as number) >= 1 ? r : undefined;
+    });
     assert.equal(row.status, 'pending');
     assert.ok((row.attempts as number) >= 1);
     assert.match(row.last_error as string, /UNABLE_TO_LOCK_ROW/);

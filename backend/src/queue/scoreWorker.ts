@@ -46,13 +46,20 @@ export interface ScoreOptions {
   maxAttempts: number;
   /** Batches one job processes before a follow-up job takes over. */
   maxRounds: number;
+  /**
+   * The per-org lock lasts this long unless renewed (between batches). Short, so a dead
+   * job stalls its org briefly; a batch outliving it costs only contention, not errors
+   * (its rows stay leased).
+   */
+  orgLockMs: number;
 }
 
 export const DEFAULT_SCORE_OPTIONS: ScoreOptions = {
-  batchSize: 100,
+  batchSize: 250,
   leaseMs: 60_000,
   maxAttempts: 8,
-  maxRounds: 20
+  maxRounds: 20,
+  orgLockMs: 10_000
 };
 
 export interface ScoreDeps {
@@ -369,11 +376,11 @@ export function scoreProcessor(deps: ScoreDeps) {
     const redis = (await deps.scoreQueue.client) as unknown as Redis;
     const key = `${deps.scoreQueue.opts.prefix ?? 'bull'}:inbox-lock:${orgId}`;
     const token = randomUUID();
-    const got = await redis.set(key, token, 'PX', opts.leaseMs, 'NX');
+    const got = await redis.set(key, token, 'PX', opts.orgLockMs, 'NX');
     if (got !== 'OK') return { locked: false as const };
     try {
       const value = await work(async () => {
-        await redis.pexpire(key, opts.leaseMs);
+        await redis.pexpire(key, opts.orgLockMs);
       });
       return { locked: true as const, value };
     } finally {

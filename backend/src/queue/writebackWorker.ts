@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/client.ts';
 import {
   claimPending,
+  countDuePending,
   markFailed,
   markUnchanged,
   markWritten,
@@ -219,7 +220,9 @@ export function writebackProcessor(deps: WritebackDeps) {
         log.warn({ orgId, err: result.stoppedBy.message }, 'writeback call failed');
         break;
       }
-      if (!full) break;
+      // Another round only for another full call; a few leftovers wait for the next flush
+      // (the batching delay), so calls stay full: fewer calls per change.
+      if (!full || (await countDuePending(database, orgId)) < BATCH) break;
     }
 
     // Rows backing off (or left for the next job) need a flush when they come due; rows that

@@ -230,6 +230,16 @@ export async function orgsWithDuePending(database: Runner, olderThanMs: number):
   return rows.map((r) => r.org_id);
 }
 
+/** Pending rows of the org that could be claimed now (due, not held). */
+export async function countDuePending(database: Runner, orgId: string): Promise<number> {
+  const rows = await database.sql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM writeback_outbox
+    WHERE org_id = ${orgId} AND status = 'pending'
+      AND (retry_at IS NULL OR retry_at <= now())
+      AND (claimed_until IS NULL OR claimed_until < now())`;
+  return rows[0]?.n ?? 0;
+}
+
 /** Earliest time a pending row of the org becomes due (null: none pending). */
 export async function nextDueAt(database: Runner, orgId: string): Promise<Date | null> {
   const rows = await database.sql<{ due: Date | string | null }[]>`
