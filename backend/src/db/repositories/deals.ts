@@ -399,22 +399,32 @@ interface ScoringRow {
   source_modstamp: string | Date | null;
 }
 
+/** The scoring core's view of a deal row (the columns both scoring queries select). */
+type DealColumns = Omit<
+  ScoringRow,
+  'id' | 'latest_score_id' | 'latest_score_hash' | 'latest_version' | 'source_modstamp'
+>;
+
+function toDeal(r: DealColumns): Deal {
+  return {
+    id: r.external_id,
+    ownerId: r.owner_id,
+    industry: r.industry,
+    region: r.region,
+    productType: r.product_type,
+    leadSource: r.lead_source,
+    stage: r.stage,
+    amount: r.amount,
+    createdDate: r.created_date,
+    closedDate: r.closed_date,
+    outcome: r.outcome
+  };
+}
+
 function toScoringRow(r: ScoringRow): ScoringDealRow {
   return {
     id: Number(r.id),
-    deal: {
-      id: r.external_id,
-      ownerId: r.owner_id,
-      industry: r.industry,
-      region: r.region,
-      productType: r.product_type,
-      leadSource: r.lead_source,
-      stage: r.stage,
-      amount: r.amount,
-      createdDate: r.created_date,
-      closedDate: r.closed_date,
-      outcome: r.outcome
-    },
+    deal: toDeal(r),
     latestScoreId: r.latest_score_id === null ? null : Number(r.latest_score_id),
     latestScoreHash: r.latest_score_hash,
     latestVersion:
@@ -477,11 +487,7 @@ export async function loadClosedDeals(
   const sql = database.sql;
   const through = opts.closedThrough ? sql`AND closed_date <= ${opts.closedThrough}::date` : sql``;
   const deals: Deal[] = [];
-  type ClosedRow = Omit<
-    ScoringRow,
-    'id' | 'latest_score_id' | 'latest_score_hash' | 'latest_version' | 'source_modstamp'
-  >;
-  const cursor = sql<ClosedRow[]>`
+  const cursor = sql<DealColumns[]>`
     SELECT external_id, owner_id, industry, region, product_type, lead_source, stage, amount,
       created_date::text AS created_date, closed_date::text AS closed_date, outcome
     FROM deals
@@ -489,19 +495,7 @@ export async function loadClosedDeals(
     ORDER BY id`.cursor(20_000);
   for await (const rows of cursor) {
     for (const r of rows) {
-      deals.push({
-        id: r.external_id,
-        ownerId: r.owner_id,
-        industry: r.industry,
-        region: r.region,
-        productType: r.product_type,
-        leadSource: r.lead_source,
-        stage: r.stage,
-        amount: r.amount,
-        createdDate: r.created_date,
-        closedDate: r.closed_date,
-        outcome: r.outcome
-      });
+      deals.push(toDeal(r));
     }
   }
   return deals;
