@@ -113,7 +113,8 @@ export function maintenanceProcessor(deps: MaintenanceDeps) {
   async function storeSyncPage(orgId: string, page: SyncPage): Promise<void> {
     const changed: number[] = [];
     for (const deal of page.deals) {
-      const up = await upsertDealSnapshot(database, orgId, deal);
+      // Sync pages end a settled second back (sync.ts), so they are final for their stamp.
+      const up = await upsertDealSnapshot(database, orgId, deal, { settled: true });
       if (up.changed && !up.stale) changed.push(up.dealId);
     }
     for (const d of page.deleted) {

@@ -98,6 +98,45 @@ describe('deals repository', () => {
     assert.deepEqual(stored?.sourceModstamp, t('2024-03-04T10:00:00Z'));
   });
 
+  test('two edits in one second: a webhook cannot replace the first, the settled sync read can', async () => {
+    const id = '006000000000009';
+    const second = t('2024-03-07T09:30:15Z');
+    const first = await upsertDealSnapshot(db, ORG, {
+      ...deal({ externalId: id, amount: 10_000 }),
+      sourceModstamp: second
+    });
+    assert.equal(first.changed, true);
+
+    // The second edit of that second, delivered by webhook: it may as well be a delayed first
+    // edit, so it changes nothing.
+    const webhook = await upsertDealSnapshot(db, ORG, {
+      ...deal({ externalId: id, amount: 11_000 }),
+      sourceModstamp: second
+    });
+    assert.deepEqual(webhook, { dealId: first.dealId, changed: false, stale: true });
+    assert.equal((await getDealByExternalId(db, ORG, id))?.amount, 10_000);
+
+    // The sync reads the record after the second is over: its state is final for that stamp.
+    const synced = await upsertDealSnapshot(
+      db,
+      ORG,
+      { ...deal({ externalId: id, amount: 11_000 }), sourceModstamp: second },
+      { settled: true }
+    );
+    assert.deepEqual(synced, { dealId: first.dealId, changed: true, stale: false });
+    assert.equal((await getDealByExternalId(db, ORG, id))?.amount, 11_000);
+
+    // Read again with the same content: nothing to do.
+    const again = await upsertDealSnapshot(
+      db,
+      ORG,
+      { ...deal({ externalId: id, amount: 11_000 }), sourceModstamp: second },
+      { settled: true }
+    );
+    assert.equal(again.changed, false);
+    assert.equal(again.stale, true);
+  });
+
   test('the same external id in another org is another deal', async () => {
     const r = await upsertDealSnapshot(db, OTHER_ORG, {
       ...deal(),

@@ -171,11 +171,18 @@ export interface UpsertResult {
  * sourceModstamp is not newer than the stored one changes nothing (stale); a newer one with
  * equal content only advances the modstamp (changed: false). A newer snapshot of a deleted
  * deal brings it back (Salesforce undelete).
+ *
+ * SystemModstamp has second precision, so two edits within one second carry the same stamp
+ * (and the same webhook event id, which the inbox deduplicates). `settled` marks a snapshot
+ * read by the sync once that second was over: it is the record's final state for its stamp,
+ * so it also replaces a stored snapshot with the same stamp and other content. A webhook's
+ * snapshot never does: it may be a delayed, earlier edit of that second.
  */
 export async function upsertDealSnapshot(
   database: Database | { sql: Queryable },
   orgId: string,
-  deal: CanonicalDeal & { sourceModstamp: Date }
+  deal: CanonicalDeal & { sourceModstamp: Date },
+  opts: { settled?: boolean } = {}
 ): Promise<UpsertResult> {
   validateCanonicalDeal(deal);
   if (!(deal.sourceModstamp instanceof Date) || Number.isNaN(deal.sourceModstamp.getTime())) {
@@ -216,6 +223,8 @@ export async function upsertDealSnapshot(
           WHEN deals.content_hash = EXCLUDED.content_hash AND deals.deleted_at IS NULL
           THEN deals.updated_at ELSE now() END
       WHERE deals.source_modstamp IS NULL OR deals.source_modstamp < EXCLUDED.source_modstamp
+        OR (${opts.settled === true} AND deals.source_modstamp = EXCLUDED.source_modstamp
+            AND deals.content_hash <> EXCLUDED.content_hash)
       RETURNING id, (xmax = 0) AS inserted
     )
     SELECT up.id, up.inserted, old.id AS old_id, old.content_hash AS old_hash
