@@ -26,6 +26,7 @@ import type { WritebackOptions } from '../../backend/src/queue/writebackWorker.t
 import type { ScoreOptions } from '../../backend/src/queue/scoreWorker.ts';
 import { generateDeals } from '../../backend/src/scoring/index.ts';
 import { trainOrg } from '../../backend/src/services/training.ts';
+import { canonicalFromGenerated } from '../../backend/src/services/sampleDeals.ts';
 import type { SalesforceEmulator } from '../sf-emulator/emulator.ts';
 import { registerTestOrg, type OpportunityState, type TestOrg } from './harness.ts';
 
@@ -180,22 +181,10 @@ export async function seedScoringOrg(
   const closed: CanonicalDeal[] = generated.deals
     .filter((d) => d.outcome !== null)
     .map((d) => ({
+      ...canonicalFromGenerated(d),
       externalId: `hist-${d.id}`,
       ownerId: userOf(d.ownerId),
-      managerId: null,
-      accountId: null,
-      name: null,
-      industry: d.industry,
-      region: d.region,
-      productType: d.productType,
-      leadSource: d.leadSource,
-      stage: d.stage,
-      amount: d.amount,
-      createdDate: d.createdDate,
-      closedDate: d.closedDate,
-      salesCycleDays: d.salesCycleDays,
-      outcome: d.outcome,
-      attributes: {}
+      managerId: null
     }));
   await copyNewDeals(database, org.orgId, closed);
   await trainOrg(database, org.orgId);

@@ -14,6 +14,7 @@
 import { createHmac, createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { mulberry32 } from '../../backend/src/scoring/random.ts';
 import { IdGenerator, normalizeId } from './ids.ts';
 import { bindQuery, runQuery, type Row } from './query.ts';
 import { objectDef, objectNames } from './schema.ts';
@@ -128,18 +129,6 @@ interface PendingFault {
   remaining: number;
   match: (call: CallInfo) => boolean;
   delayMs: number;
-}
-
-/** mulberry32: a small seeded generator, so failRate runs are repeatable. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function base64UrlJson(part: string): Record<string, unknown> | null {
@@ -290,7 +279,7 @@ export class SalesforceEmulator {
     this.precision = opts.modstampPrecision ?? 'second';
     this.dailyApiLimit = opts.dailyApiLimit ?? 15_000;
     this.sessionTimeoutMs = opts.sessionTimeoutMs ?? 2 * 60 * 60 * 1000;
-    this.random = seededRandom(opts.seed ?? 1);
+    this.random = mulberry32(opts.seed ?? 1);
   }
 
   static async start(opts: EmulatorOptions = {}): Promise<SalesforceEmulator> {
@@ -375,7 +364,7 @@ export class SalesforceEmulator {
   setFailRate(rate: number, seed?: number): void {
     if (!(rate >= 0 && rate <= 1)) throw new Error('failRate must be within 0..1');
     this.failRate = rate;
-    if (seed !== undefined) this.random = seededRandom(seed);
+    if (seed !== undefined) this.random = mulberry32(seed);
   }
 
   /** While on, every data API call answers 403 REQUEST_LIMIT_EXCEEDED. */
