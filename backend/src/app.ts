@@ -3,6 +3,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { DestinationStream } from 'pino';
 import apiPlugin, { type ApiPluginOptions } from './api/index.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/client.ts';
@@ -24,6 +25,8 @@ export interface AppDeps {
   lookupOrg?: OrgCredentialLookup;
   /** Per-probe deadline for /readyz (default 1 s). */
   readinessTimeoutMs?: number;
+  /** Where the request logs go (main.ts: the process's buffered stdout); default pino's. */
+  logStream?: DestinationStream;
   /** API plugin tuning (rate limit, overload thresholds); defaults suit production. */
   api?: Pick<ApiPluginOptions, 'rateLimit' | 'underPressure'>;
 }
@@ -45,7 +48,7 @@ async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, database, enqueuer, queues, redis } = deps;
   const app = Fastify({
-    ...serverLogOptions(config.LOG_LEVEL),
+    ...serverLogOptions(config.LOG_LEVEL, deps.logStream),
     // Bodies beyond the webhook limit are refused everywhere; routes may lower it.
     bodyLimit: config.DI_WEBHOOK_BODY_LIMIT,
     // Slow or stuck clients must not hold sockets forever.

@@ -6,7 +6,7 @@
 // advisory lock keeps concurrent starters apart). SIGINT/SIGTERM: stop accepting requests,
 // let active jobs finish, close queues, Redis and Postgres.
 import { parseArgs } from 'node:util';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
@@ -14,7 +14,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { runMigrations } from './db/migrate.ts';
 import { SalesforceConnections } from './crm/connection.ts';
-import { REDACT_PATHS } from './observability/logging.ts';
+import { logDestination, REDACT_PATHS } from './observability/logging.ts';
 import { salesforceCalls } from './observability/metrics.ts';
 import { closeQueues, createEnqueuer, createQueues, type Queues } from './queue/queues.ts';
 import { createRedis } from './queue/redis.ts';
@@ -102,7 +102,12 @@ export async function startProcess(
   config: Config,
   role: Role,
   log: Logger,
-  opts: { writebackDelayMs?: number; schedules?: SchedulerId[] } = {}
+  opts: {
+    writebackDelayMs?: number;
+    schedules?: SchedulerId[];
+    /** Destination of the HTTP request logs (main: the same one as `log`). */
+    logStream?: DestinationStream;
+  } = {}
 ): Promise<RunningProcess> {
   const delay = opts.writebackDelayMs ?? 500;
   const database = openDatabase(config.DATABASE_URL, { max: 10 });
@@ -177,7 +182,14 @@ export async function startProcess(
         new Promise((r) => setTimeout(r, 2_000).unref())
       ]).catch((err: unknown) => log.warn({ err }, 'Redis not ready at start'));
       const enqueuer = createEnqueuer(queues, { writebackDelayMs: delay });
-      app = await buildApp({ config, database, enqueuer, queues, redis });
+      app = await buildApp({
+        config,
+        database,
+        enqueuer,
+        queues,
+        redis,
+        logStream: opts.logStream
+      });
       closers.push(() => app!.close());
       url = await app.listen({ host: config.HOST, port: config.PORT });
     }
@@ -208,12 +220,22 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const log = pino({
-    level: config.LOG_LEVEL,
-    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' }
+  // One buffered stdout for every logger of the process (see logDestination).
+  const logStream = logDestination();
+  const log = pino(
+    {
+      level: config.LOG_LEVEL,
+      redact: { paths: REDACT_PATHS, censor: '[REDACTED]' }
+    },
+    logStream
+  );
+  const running = await startProcess(config, role, log, {
+    writebackDelayMs: delay,
+    schedules,
+    logStream
   });
-  const running = await startProcess(config, role, log, { writebackDelayMs: delay, schedules });
   log.info({ role, url: running.url }, 'deal insights backend running');
+  logStream.flush(); // whoever waits for this line (a supervisor, the bench) sees it now
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -238,6 +260,9 @@ async function main(): Promise<number> {
     process.once('SIGTERM', stop);
   });
   log.info('stopped');
+  // Every buffered line out before the process ends (pino's exit hook would too, but a
+  // supervisor reading stdout should get them before it sees the exit).
+  await new Promise<void>((resolve) => logStream.flush(() => resolve()));
   return 0;
 }
 

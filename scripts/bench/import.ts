@@ -2,15 +2,16 @@
 // to a temp dir, imports it into a fresh database with the real command line in a child process
 // (`node --import tsx backend/src/cli.ts import ... --json`), and reads the child's own report:
 // rows per second of the import itself (header to last commit; not process start or
-// migrations), its peak RSS (process.resourceUsage().maxRSS) and its own CPU per row. Then
-// imports the same file again, which must change nothing: import_unchanged_rows_per_s.
+// migrations), its peak RSS (process.resourceUsage().maxRSS) and its own CPU per row, beside
+// the CPU per row of the Postgres backends doing the database side. Then imports the same file
+// again, which must change nothing: import_unchanged_rows_per_s.
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase } from '../../test/support/database.ts';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ORG = 'bench_import';
@@ -40,7 +41,7 @@ function random(seed: number): () => number {
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** Writes `rows` valid canonical deals (15% open, 50 reps under 10 managers). */
-async function writeCsv(path: string, rows: number): Promise<void> {
+export async function writeCsv(path: string, rows: number): Promise<void> {
   const out = createWriteStream(path);
   const rand = random(20_240_601);
   const pick = <T>(list: T[]) => list[Math.floor(rand() * list.length)] as T;
@@ -87,11 +88,70 @@ interface ChildReport {
   cpuSeconds: number;
 }
 
+/**
+ * CPU seconds used by the Postgres backends serving `databaseName` while `work` runs: their
+ * pids from pg_stat_activity, their CPU from /proc (Postgres runs on this machine: see
+ * scripts/services.sh), sampled every 200 ms and read a last time when work ends. A backend's
+ * last 200 ms before it exits may be missed. Null when /proc cannot be read (another machine).
+ */
+async function backendCpu<T>(
+  db: TestDatabase,
+  databaseName: string,
+  work: () => Promise<T>
+): Promise<{ result: T; cpuSeconds: number | null }> {
+  const ticks = 100; // USER_HZ on Linux
+  const seen = new Map<number, number>();
+  let readable = true;
+  const sample = async () => {
+    const rows = await db.sql<{ pid: number }[]>`
+      SELECT pid FROM pg_stat_activity
+       WHERE datname = ${databaseName} AND backend_type = 'client backend' AND pid <> pg_backend_pid()`;
+    for (const { pid } of rows) {
+      try {
+        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        seen.set(pid, (Number(fields[11]) + Number(fields[12])) / ticks); // utime + stime
+      } catch {
+        readable = seen.size > 0; // gone since (fine), or no /proc here
+      }
+    }
+  };
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      await sample().catch(() => {});
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  try {
+    const result = await work();
+    return {
+      result,
+      cpuSeconds: readable && seen.size > 0 ? [...seen.values()].reduce((a, b) => a + b, 0) : null
+    };
+  } finally {
+    running = false;
+    await sampler;
+  }
+}
+
 function importInChild(file: string, databaseUrl: string): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'backend/src/cli.ts', 'import', file, '--org', ORG, '--json'],
+      // The same node flags as `npm run cli` (package.json): a larger young generation cut
+      // the importer's CPU by ~20% (fewer scavenges of short-lived row objects).
+      [
+        '--max-semi-space-size=64',
+        '--import',
+        'tsx',
+        'backend/src/cli.ts',
+        'import',
+        file,
+        '--org',
+        ORG,
+        '--json'
+      ],
       {
         cwd: ROOT,
         env: { ...process.env, DATABASE_URL: databaseUrl },
@@ -116,30 +176,49 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
     await writeCsv(file, rows);
     log(`wrote ${rows} rows in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
-    const first = await importInChild(file, db.url);
+    const dbName = new URL(db.url).pathname.slice(1);
+    const { result: first, cpuSeconds: firstPgCpu } = await backendCpu(db, dbName, () =>
+      importInChild(file, db.url)
+    );
     if (first.status !== 'completed' || first.inserted !== rows || first.quarantined !== 0) {
       throw new Error(`unexpected first import: ${JSON.stringify(first)}`);
     }
     log(
       `imported ${first.rowsRead} rows in ${first.seconds.toFixed(1)} s, ` +
-        `peak RSS ${first.peakRssMb.toFixed(0)} MB, importer CPU ${first.cpuSeconds.toFixed(1)} s ` +
+        `peak RSS ${first.peakRssMb.toFixed(0)} MB, importer CPU ${first.cpuSeconds.toFixed(1)} s, ` +
+        `Postgres backend CPU ${firstPgCpu?.toFixed(1) ?? 'unknown'} s ` +
         `(load average ${loadavg()[0]!.toFixed(1)} on this machine: other work slows it)`
     );
     t = performance.now();
-    const second = await importInChild(file, db.url);
+    const { result: second, cpuSeconds: secondPgCpu } = await backendCpu(db, dbName, () =>
+      importInChild(file, db.url)
+    );
     if (second.unchanged !== rows || second.inserted + second.updated !== 0) {
       throw new Error(`re-import changed something: ${JSON.stringify(second)}`);
     }
     log(
       `re-imported (all unchanged) in ${second.seconds.toFixed(1)} s, ` +
-        `peak RSS ${second.peakRssMb.toFixed(0)} MB`
+        `peak RSS ${second.peakRssMb.toFixed(0)} MB, importer CPU ${second.cpuSeconds.toFixed(1)} s, ` +
+        `Postgres backend CPU ${secondPgCpu?.toFixed(1) ?? 'unknown'} s ` +
+        `(load average ${loadavg()[0]!.toFixed(1)})`
     );
     return {
       import_rows_per_s: Math.round(first.rowsRead / first.seconds),
       // The importing process's own CPU per row (Postgres's work is on top, in its process).
       import_cpu_us_per_row: Math.round((first.cpuSeconds * 1e6) / first.rowsRead),
       import_peak_rss_mb: Math.round(Math.max(first.peakRssMb, second.peakRssMb)),
-      import_unchanged_rows_per_s: Math.round(second.rowsRead / second.seconds)
+      import_unchanged_rows_per_s: Math.round(second.rowsRead / second.seconds),
+      import_unchanged_cpu_us_per_row: Math.round((second.cpuSeconds * 1e6) / second.rowsRead),
+      // Postgres's side of the same work (its backends' CPU per row), where it can be read.
+      ...(firstPgCpu === null
+        ? {}
+        : { import_pg_cpu_us_per_row: Math.round((firstPgCpu * 1e6) / first.rowsRead) }),
+      ...(secondPgCpu === null
+        ? {}
+        : {
+            import_unchanged_pg_cpu_us_per_row: Math.round((secondPgCpu * 1e6) / second.rowsRead)
+          }),
+      import_load_average: Math.round(loadavg()[0]! * 10) / 10
     };
   } finally {
     await db.drop();

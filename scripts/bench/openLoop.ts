@@ -19,6 +19,9 @@ export interface OpenLoopOptions {
   headers: Record<string, string>;
   /** Path of request number i. */
   path: (i: number) => string;
+  /** GET (default) or POST with `body(i)` as the request body. */
+  method?: 'GET' | 'POST';
+  body?: (i: number) => string | Buffer;
   /** A request not answered within this is counted as a timeout. */
   timeoutMs?: number;
 }
@@ -65,7 +68,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
           agent,
           host: target.hostname,
           port: target.port,
-          method: 'GET',
+          method: opts.method ?? 'GET',
           path: opts.path(i),
           headers: opts.headers,
           timeout: opts.timeoutMs ?? 10_000
@@ -88,7 +91,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
         errors++;
         settle();
       });
-      req.end();
+      req.end(opts.body ? opts.body(i) : undefined);
     };
     // Send every request that is due, then sleep until the next one is (timers are ~1 ms).
     const tick = () => {

@@ -7,6 +7,9 @@
 //                           and enqueued). Counted from the inbox rows, not from responses.
 //   webhook_p99_ms / _p50   request latency while 3,000 events/s are offered (open loop);
 //                           webhook_p99_ms_saturated: at the maximum above
+//   webhook_p99_ms_open_loop  the same 3,000 events/s evenly spaced (scripts/bench/openLoop.ts):
+//                           autocannon's overallRate sends in per-connection bursts
+//   webhook_server_cpu_us_per_request  backend CPU (user + system) per request at 3,000 events/s
 //   e2e_p95_ms / e2e_p50_ms from sending a change to the emulator receiving its Salesforce
 //                           write, one change per already-scored deal at a steady 300 events/s
 //                           (10 per request); score and writeback workers in the backend process
@@ -14,6 +17,7 @@
 //   sf_api_calls_per_1000_first_scores  same for the deals' first scores (co-leads created)
 //   sf_api_calls_unchanged  API calls caused by 1,000 events that change no score (expected 0)
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
@@ -31,6 +35,7 @@ import {
   type OpportunityState
 } from '../../test/e2e/harness.ts';
 import { seedScoringOrg, type ScoringOrg } from '../../test/e2e/stack.ts';
+import { openLoop } from './openLoop.ts';
 
 const log = (msg: string) => process.stderr.write(`[bench webhook] ${msg}\n`);
 
@@ -43,7 +48,19 @@ const WRITEBACK_DELAY_MS = 600;
 
 interface Backend {
   url: string;
+  pid: number;
   stop(): Promise<void>;
+}
+
+/** CPU time (user + system, ms) a process has used so far (Linux /proc; NaN elsewhere). */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, in clock ticks (100 per second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Starts `main.ts --role <role>` and waits for its URL (or its first log line for workers). */
@@ -84,7 +101,7 @@ function startBackend(config: Config, role: 'api' | 'all'): Promise<Backend> {
         try {
           const entry = JSON.parse(line) as { msg?: string; url?: string; level?: number };
           if (entry.msg === 'deal insights backend running' && entry.url) {
-            resolve({ url: entry.url, stop });
+            resolve({ url: entry.url, pid: child.pid!, stop });
           } else if ((entry.level ?? 0) >= 40) {
             log(`backend: ${line.slice(0, 300)}`);
           }
@@ -124,7 +141,8 @@ function batchMaker(orgId: string, prefix: string) {
 }
 
 interface LoadResult {
-  latency: { p50: number; p99: number };
+  latency: { p50: number; p99: number; max: number };
+  requests: { total: number };
   non2xx: number;
   errors: number;
   timeouts: number;
@@ -177,24 +195,58 @@ async function throughput(config: Config, db: TestDatabase, quick: boolean) {
         `latency p50 ${max.latency.p50} ms p99 ${max.latency.p99} ms, non-2xx ${max.non2xx}, errors ${max.errors}`
     );
     before = await countInbox(db, org.orgId);
+    const cpuBefore = processCpuMs(backend.pid);
     const atRate = await load(backend.url, token, org.orgId, {
       durationS,
       prefix: 'RTE',
       overallRate: TARGET_EVENTS_PER_S / BATCH_EVENTS
     });
+    const cpuPerRequest = (processCpuMs(backend.pid) - cpuBefore) / atRate.requests.total;
     const storedAtRate = (await countInbox(db, org.orgId)) - before;
     log(
       `${TARGET_EVENTS_PER_S} events/s offered: ${storedAtRate} stored in ${atRate.duration.toFixed(1)} s, ` +
-        `latency p50 ${atRate.latency.p50} ms p99 ${atRate.latency.p99} ms, non-2xx ${atRate.non2xx}, errors ${atRate.errors}`
+        `latency p50 ${atRate.latency.p50} ms p99 ${atRate.latency.p99} ms max ${atRate.latency.max} ms, ` +
+        `non-2xx ${atRate.non2xx}, errors ${atRate.errors}; server CPU ${cpuPerRequest.toFixed(2)} ms per request ` +
+        `(${BATCH_EVENTS} events); load average ${loadavg()[0]!.toFixed(1)}`
+    );
+    // The same rate, spread evenly (open loop, latency from each request's due time). autocannon's
+    // overallRate sends each connection's share of a second back to back, so the figure above is
+    // for bursts of 10 concurrent requests; this one is for requests arriving one by one.
+    const next = batchMaker(org.orgId, 'OPN');
+    const rate = TARGET_EVENTS_PER_S / BATCH_EVENTS;
+    const bodies = Array.from({ length: rate * durationS }, () => next());
+    const even = await openLoop({
+      url: backend.url,
+      rate,
+      durationSeconds: durationS,
+      connections: 10,
+      method: 'POST',
+      path: () => '/webhooks/salesforce',
+      body: (i) => bodies[i]!,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }
+    });
+    log(
+      `${TARGET_EVENTS_PER_S} events/s evenly spaced (open loop): ${even.ok} x 2xx, ` +
+        `p50 ${even.p50} ms p90 ${even.p90} ms p99 ${even.p99} ms max ${even.max} ms, ` +
+        `non-2xx ${even.non2xx}, errors ${even.errors}`
     );
     return {
       webhook_events_per_s: Math.round(stored / max.duration),
       webhook_p99_ms: atRate.latency.p99,
       webhook_p50_ms: atRate.latency.p50,
       webhook_p99_ms_saturated: max.latency.p99,
+      webhook_p99_ms_open_loop: even.p99,
+      webhook_server_cpu_us_per_request: Math.round(cpuPerRequest * 1000),
       webhook_batch_events: BATCH_EVENTS,
       webhook_non2xx:
-        max.non2xx + max.errors + max.timeouts + atRate.non2xx + atRate.errors + atRate.timeouts
+        max.non2xx +
+        max.errors +
+        max.timeouts +
+        atRate.non2xx +
+        atRate.errors +
+        atRate.timeouts +
+        even.non2xx +
+        even.errors
     };
   } finally {
     await backend.stop();

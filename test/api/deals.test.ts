@@ -221,6 +221,34 @@ describe('GET /api/v1/deals and /deals/:dealId', () => {
     );
   });
 
+  test('one deal shows every deal field and its score exactly as the list does (same values, same date format)', async () => {
+    const items = await all('state=all', 200);
+    // Scored and unscored, open and closed, from every owner.
+    const sample = items.filter((_, i) => i % 7 === 0);
+    assert.ok(sample.some((d) => d.score === null) && sample.some((d) => d.score !== null));
+    for (const item of sample) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/api/v1/deals/${item.dealId}`,
+        headers: { authorization: `Bearer ${admin}` }
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const { factors, history, coLeads, ...summary } = res.json() as Item & {
+        factors: unknown;
+        history: Item['score'][];
+        coLeads: unknown[];
+      };
+      assert.deepEqual(summary, item, item.dealId);
+      assert.ok(Array.isArray(coLeads));
+      if (item.score === null) {
+        assert.equal(factors, null);
+      } else {
+        assert.match(item.score.scoredAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+        assert.deepEqual(history[0], item.score, `${item.dealId}: newest history entry`);
+      }
+    }
+  });
+
   test('an unscored deal shows score null and factors null; an unknown id is 404', async () => {
     const unscored = (await list('limit=200')).items.find((d) => d.score === null)!;
     const res = await t.app.inject({

@@ -1,6 +1,6 @@
 // The Insight API as one Fastify plugin. Registered at the root by app.ts (before the webhook
-// routes); wrapped with fastify-plugin so that helmet, under-pressure, the error handler,
-// request ids and HTTP metrics apply to the whole app.
+// routes); wrapped with fastify-plugin so that security headers, under-pressure, the error
+// handler, request ids and HTTP metrics apply to the whole app.
 //
 //   /api/v1/...     JSON API (bearer JWT, RBAC, per-user rate limit), see routes/
 //   /docs           OpenAPI UI (public: it documents, it does not serve data)
@@ -9,7 +9,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import type { Queue } from 'bullmq';
-import helmet from '@fastify/helmet';
 import underPressure from '@fastify/under-pressure';
 import rateLimit from '@fastify/rate-limit';
 import jwt from '@fastify/jwt';
@@ -24,6 +23,7 @@ import { queueDepthCollector } from '../observability/queueDepth.ts';
 import { createAuthenticator } from './auth.ts';
 import { ApiError, ErrorBody, errorHandler } from './errors.ts';
 import { enforceAccess } from './rbac.ts';
+import { buildSecurityHeaders } from './securityHeaders.ts';
 import { strictRequestValidation } from './validation.ts';
 import { adminQueues } from './adminQueues.ts';
 import { v1Routes } from './routes/index.ts';
@@ -65,13 +65,17 @@ async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): Promise<
       details: null
     } satisfies ErrorBody);
   });
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks in callback style (not async): each async hook costs a promise and its microtasks on
+  // every request, and these two are on every request of the app.
+  const securityHeaders = buildSecurityHeaders();
+  app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = process.hrtime.bigint();
-    void reply.header(REQUEST_ID_HEADER, request.id);
+    void reply.headers(securityHeaders).header(REQUEST_ID_HEADER, request.id);
+    done();
   });
   // One access-log line and one histogram sample per request (serverLogOptions turns Fastify's
   // own two request lines off).
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
     // The route pattern, never the raw URL: ids must not explode the label set.
     const route = request.routeOptions.url ?? 'unmatched';
@@ -80,9 +84,9 @@ async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): Promise<
       seconds
     );
     logRequest(request, reply, seconds * 1000);
+    done();
   });
 
-  await app.register(helmet, { global: true });
   await app.register(underPressure, {
     // Event-loop delay is the overload signal: requests are waiting. Utilisation alone is not
     // (a busy but keeping-up process sits near 1), so it is off unless asked for.
@@ -142,12 +146,9 @@ async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): Promise<
         algorithms: ['HS256'],
         allowedIss: config.DI_JWT_ISSUER,
         allowedAud: config.DI_JWT_AUDIENCE,
-        requiredClaims: ['exp', 'iss', 'aud', 'sub'],
-        // fast-jwt's verified-token cache (LRU, keyed by the token's SHA-256): a client sends
-        // the same token on every call, so the signature and claims are checked once. An entry
-        // never outlives the token's exp (or cacheTTL); failures are not cached.
-        cache: 1_000,
-        cacheTTL: 60_000
+        requiredClaims: ['exp', 'iss', 'aud', 'sub']
+        // No verifier cache here: the authenticator keeps verified tokens by their exact text
+        // (auth.ts, verifiedTokenCache), which spares the token hash fast-jwt's cache computes.
       }
     });
     const authenticator = createAuthenticator(secured, database, config.DI_JWT_AUDIENCE);

@@ -1,8 +1,9 @@
-// Writes one batch of an import in one transaction: upsert the rows into deals (only changed
-// rows are written, never an older version over a newer one),
-// upsert the reps, store the quarantined rows and the run's running totals. Each batch commits
-// on its own, so a failure later in the file loses nothing already accepted.
+// Writes one batch of an import in one transaction: the rows into deals by COPY (a first import
+// straight in; otherwise through a staging table and one upsert that writes only changed rows,
+// never an older version over a newer one), the reps, the quarantined rows and the run's running
+// totals. Each batch commits on its own, so a failure later in the file loses nothing accepted.
 import type postgres from 'postgres';
+import { copyIn } from '../db/repositories/deals.ts';
 import type { Placed } from './duplicates.ts';
 import type { CanonicalRow, Severity } from './validateRow.ts';
 
@@ -56,8 +57,6 @@ export interface BatchInput {
   supersededInDb: SupersededInDb[];
   /** New reasons for duplicate losers of earlier batches whose kept row changed since. */
   reasonUpdates: { rowNumber: number; reason: string }[];
-  /** Look for stored deals more recent than the incoming rows (needless for a new org). */
-  checkStale: boolean;
   /** Every row is new to the org (its first import, no row replacing an earlier one). */
   allNew: boolean;
   /** Whether a row of an earlier batch was rejected as older than the stored deal. */
@@ -79,42 +78,158 @@ type Tx = postgres.Sql;
 type Outcome = 'inserted' | 'updated' | 'unchanged';
 const RANK: Record<Outcome, number> = { unchanged: 0, updated: 1, inserted: 2 };
 
-/**
- * The batch as one JSON parameter: per row [rowNumber, contentHash, ...canonicalJson], so the
- * JSON each row already has for its hash is reused, not built again. JSON rather than COPY:
- * postgres.js 3.4 leaves a failed COPY hanging inside a transaction (porsager/postgres#1173).
- */
-export function batchPayload(rows: BatchRow[]): string {
-  const parts: string[] = [];
-  for (const { row } of rows) {
-    parts.push(`[${row.rowNumber},"${row.contentHash}",${row.canonicalJson.slice(1)}`);
-  }
-  return `[${parts.join(',')}]`;
+// Rows go to Postgres with COPY (text format): the cheapest way in, for both sides. A first
+// import COPYs straight into deals; every other batch COPYs into a temporary staging table
+// (import_staging, created per run by createStaging) and upserts from there in one statement.
+
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r'
+};
+
+/** A value in COPY text format: backslash, tab, LF and CR escaped (NUL never gets this far). */
+export function copyText(value: string): string {
+  return COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : value;
 }
 
-// The batch as a table, read from the JSON parameter $1 (columns in STORED_FIELDS order).
-const BATCH_TABLE = `
-  SELECT (e->>0)::int AS row_number, e->>1 AS content_hash, e->>2 AS external_id,
-         e->>3 AS owner_id, e->>4 AS manager_id, e->>5 AS account_id, e->>6 AS industry,
-         e->>7 AS region, e->>8 AS product_type, e->>9 AS lead_source, e->>10 AS stage,
-         (e->>11)::double precision AS amount, (e->>12)::date AS created_date,
-         (e->>13)::date AS closed_date, (e->>14)::int AS sales_cycle_days, e->>15 AS outcome,
-         e->16 AS attributes
-    FROM jsonb_array_elements($1::text::jsonb) AS e`;
+/**
+ * A row's stored fields as COPY text, tab-separated, in the order of DEAL_COLUMNS after org_id
+ * (external_id ... content_hash). Attributes go as JSON text, which jsonb parses.
+ */
+export function copyFields(row: CanonicalRow): string {
+  const plain = row.plainText;
+  let attributes = '{}';
+  for (const _ in row.attributes) {
+    attributes = copyValue(JSON.stringify(row.attributes), plain);
+    break;
+  }
+  return (
+    `${copyValue(row.externalId, plain)}\t${copyValue(row.ownerId, plain)}\t` +
+    `${copyValue(row.managerId, plain)}\t${copyValue(row.accountId, plain)}\t` +
+    `${copyValue(row.industry, plain)}\t${copyValue(row.region, plain)}\t` +
+    `${copyValue(row.productType, plain)}\t${copyValue(row.leadSource, plain)}\t` +
+    `${copyValue(row.stage, plain)}\t${row.amount}\t${row.createdDate}\t` +
+    `${row.closedDate ?? '\\N'}\t${row.salesCycleDays ?? '\\N'}\t${row.outcome ?? '\\N'}\t` +
+    `${attributes}\t${row.contentHash}`
+  );
+}
+
+/** A text value or NULL (\\N) in COPY text format; `plain` when it is known to need no escaping. */
+function copyValue(value: string | null, plain: boolean): string {
+  if (value === null) return '\\N';
+  return plain ? value : copyText(value);
+}
+
+const DEAL_COLUMNS = `external_id, owner_id, manager_id, account_id, industry, region, product_type,
+  lead_source, stage, amount, created_date, closed_date, sales_cycle_days, outcome, attributes,
+  content_hash`;
+
+/**
+ * The run's staging table: one batch at a time (emptied at every commit). Temporary, so it is
+ * not WAL-logged and has no indexes to maintain; it lives on the run's reserved connection.
+ */
+export async function createStaging(conn: postgres.ReservedSql): Promise<void> {
+  await conn.unsafe(`
+    CREATE TEMP TABLE IF NOT EXISTS import_staging (
+      row_number int NOT NULL, external_id text NOT NULL, owner_id text NOT NULL,
+      manager_id text, account_id text, industry text NOT NULL, region text, product_type text,
+      lead_source text, stage text, amount double precision NOT NULL, created_date date NOT NULL,
+      closed_date date, sales_cycle_days int, outcome text, attributes jsonb NOT NULL,
+      content_hash text NOT NULL
+    ) ON COMMIT DELETE ROWS`);
+}
+
+export async function dropStaging(conn: postgres.ReservedSql): Promise<void> {
+  await conn.unsafe('DROP TABLE IF EXISTS pg_temp.import_staging');
+}
+
+/** COPY text of the batch, each line starting with `prefix(row)`, in chunks of ~1 MB. */
+function copyChunks(rows: BatchRow[], prefix: (row: CanonicalRow) => string): string[] {
+  const chunks: string[] = [];
+  let lines: string[] = [];
+  for (const { row } of rows) {
+    lines.push(`${prefix(row)}\t${copyFields(row)}\n`);
+    if (lines.length === 5_000) {
+      chunks.push(lines.join(''));
+      lines = [];
+    }
+  }
+  if (lines.length > 0) chunks.push(lines.join(''));
+  return chunks;
+}
+
+async function copyIntoStaging(tx: Tx, rows: BatchRow[]): Promise<void> {
+  await copyIn(
+    tx as unknown as postgres.TransactionSql,
+    tx.unsafe(`COPY import_staging (row_number, ${DEAL_COLUMNS}) FROM STDIN`),
+    copyChunks(rows, (row) => String(row.rowNumber)),
+    'import_staging'
+  );
+}
 
 // Recency order shared with duplicates.ts: closed_date (open = oldest), then created_date.
 const recency = (t: string) => `(COALESCE(${t}.closed_date, '-infinity'::date), ${t}.created_date)`;
 
-// Only changed rows are written, and never an older version over a newer one.
-const UPSERT = `
-  up AS (
-    INSERT INTO deals AS d (org_id, external_id, owner_id, manager_id, account_id, industry,
-                            region, product_type, lead_source, stage, amount, created_date,
-                            closed_date, sales_cycle_days, outcome, attributes, content_hash)
-    SELECT $2, external_id, owner_id, manager_id, account_id, industry, region, product_type,
-           lead_source, stage, amount, created_date, closed_date, sales_cycle_days, outcome,
-           attributes, content_hash
-      FROM b
+// Nested-loop joins only: the staging table has no statistics, and deals may hold millions of
+// rows of the org; a batch must cost index look-ups, never a scan of deals.
+const INDEX_JOINS_ONLY = `SELECT set_config('enable_hashjoin', 'off', true),
+                                set_config('enable_mergejoin', 'off', true)`;
+
+/**
+ * Statistics that still say the org has (almost) no deals, when it has many, make the planner
+ * look a batch up through another index of deals, scanning all of the org's deals once per row
+ * (measured: minutes for one batch of 5,000). That is the case right after a bulk load the
+ * autovacuum has not analyzed yet, or one org among many. `known` is a lower bound of the org's
+ * deals; when the estimate is under a tenth of it, ANALYZE (about a second per few million rows).
+ */
+export async function refreshStatsIfBlind(
+  conn: postgres.ReservedSql,
+  orgId: string,
+  known: number
+): Promise<boolean> {
+  if (known < 10_000) return false;
+  const [explained] = await conn.unsafe<{ 'QUERY PLAN': unknown }[]>(
+    'EXPLAIN (FORMAT JSON) SELECT 1 FROM deals WHERE org_id = $1',
+    [orgId]
+  );
+  const raw = explained!['QUERY PLAN'];
+  const plan = (typeof raw === 'string' ? JSON.parse(raw) : raw) as {
+    Plan: { 'Plan Rows': number };
+  }[];
+  if (plan[0]!.Plan['Plan Rows'] >= known / 10) return false;
+  await conn`ANALYZE deals`;
+  return true;
+}
+
+/** How many deals the org has, counted up to `cap` (cheap on a big org). */
+export async function countDealsUpTo(
+  conn: postgres.ReservedSql,
+  orgId: string,
+  cap: number
+): Promise<number> {
+  const [row] = await conn<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM (SELECT 1 FROM deals WHERE org_id = ${orgId} LIMIT ${cap}) AS d`;
+  return row!.n;
+}
+
+// The batch against the stored deals, in one statement (one snapshot): rows older than the
+// stored deal are stale (reported, not applied); rows with the same content are left alone, so
+// a re-import neither writes nor locks them. Only the others reach the upsert, whose WHERE still
+// never lets an older version over a newer one (another writer may have changed the deal).
+const UPSERT_FROM_STAGING_SQL = `
+  WITH b AS MATERIALIZED (
+    SELECT s.*, d.id IS NOT NULL AS stored,
+           d.content_hash IS NOT DISTINCT FROM s.content_hash AS same,
+           ${recency('s')} < ${recency('d')} AS older,
+           d.closed_date::text AS stored_closed, d.created_date::text AS stored_created
+      FROM import_staging s
+      LEFT JOIN deals d ON d.org_id = $1 AND d.external_id = s.external_id
+  ), up AS (
+    INSERT INTO deals AS d (org_id, ${DEAL_COLUMNS})
+    SELECT $1, ${DEAL_COLUMNS} FROM b WHERE NOT b.stored OR (NOT b.same AND NOT b.older)
     ON CONFLICT (org_id, external_id) DO UPDATE SET
       owner_id = EXCLUDED.owner_id, manager_id = EXCLUDED.manager_id,
       account_id = EXCLUDED.account_id, industry = EXCLUDED.industry, region = EXCLUDED.region,
@@ -126,25 +241,19 @@ const UPSERT = `
     WHERE d.content_hash IS DISTINCT FROM EXCLUDED.content_hash
       AND ${recency('EXCLUDED')} >= ${recency('d')}
     RETURNING (xmax = 0) AS inserted
-  )`;
+  )
+  SELECT (SELECT count(*) FILTER (WHERE inserted) FROM up)::int AS inserted,
+         (SELECT count(*) FILTER (WHERE NOT inserted) FROM up)::int AS updated,
+         (SELECT COALESCE(json_agg(json_build_object(
+                   'row_number', row_number, 'external_id', external_id,
+                   'closed', stored_closed, 'created', stored_created)), '[]'::json)
+            FROM b WHERE b.stored AND b.older AND NOT b.same) AS stale`;
 
-const COUNTS = `
-  (SELECT count(*) FILTER (WHERE inserted) FROM up)::int AS inserted,
-  (SELECT count(*) FILTER (WHERE NOT inserted) FROM up)::int AS updated`;
-
-const UPSERT_SQL = `WITH b AS (${BATCH_TABLE}), ${UPSERT}
-  SELECT ${COUNTS}, '[]'::json AS stale`;
-
-// Every part of one statement sees the same snapshot: `stale` compares with deals as they were
-// before the upsert.
-const UPSERT_CHECK_STALE_SQL = `WITH b AS MATERIALIZED (${BATCH_TABLE}),
-  stale AS (
-    SELECT b.row_number, b.external_id, d.closed_date::text AS closed,
-           d.created_date::text AS created
-      FROM b JOIN deals d ON d.org_id = $2 AND d.external_id = b.external_id
-     WHERE ${recency('b')} < ${recency('d')}
-  ), ${UPSERT}
-  SELECT ${COUNTS}, (SELECT COALESCE(json_agg(stale), '[]'::json) FROM stale) AS stale`;
+// Plain INSERT from staging: the first-import path again after its COPY failed, so that the
+// server's reason reaches the report (postgres.js 3.4 loses a failed COPY's error message,
+// porsager/postgres#1173; see copyIn).
+const INSERT_FROM_STAGING_SQL = `
+  INSERT INTO deals (org_id, ${DEAL_COLUMNS}) SELECT $1, ${DEAL_COLUMNS} FROM import_staging`;
 
 interface StaleRow {
   row_number: number;
@@ -159,39 +268,58 @@ interface UpsertResult {
   stale: StaleRow[];
 }
 
-// A first import into an org with no deals: every row is a deal id seen for the first time in
-// the file and the org had none, so a plain INSERT does (no ON CONFLICT: ~20% less work per row
-// in Postgres). Only another process writing this org's deals at the same moment could collide;
-// the batch then fails on the unique index and the run stops, having lost nothing.
-const INSERT_NEW_SQL = `
-  INSERT INTO deals (org_id, external_id, owner_id, manager_id, account_id, industry, region,
-                     product_type, lead_source, stage, amount, created_date, closed_date,
-                     sales_cycle_days, outcome, attributes, content_hash)
-  SELECT $2, external_id, owner_id, manager_id, account_id, industry, region, product_type,
-         lead_source, stage, amount, created_date, closed_date, sales_cycle_days, outcome,
-         attributes, content_hash
-    FROM (${BATCH_TABLE}) AS b`;
+function firstImportCollision(orgId: string, err: unknown): Error {
+  return new Error(
+    `another process wrote deals of org ${orgId} during its first import ` +
+      `(${(err as Error).message}); run the import again to merge the rest`
+  );
+}
+
+/**
+ * A first import into an org with no deals: every row is a deal id seen for the first time in
+ * the file and the org had none, so the rows are COPYed straight into deals (no staging, no ON
+ * CONFLICT). Only another process writing this org's deals at the same moment could collide;
+ * the batch then fails on the unique index and the run stops, having lost nothing.
+ */
+async function insertNewDeals(conn: postgres.ReservedSql, input: BatchInput): Promise<number> {
+  const org = copyText(input.orgId);
+  try {
+    await conn`BEGIN`;
+    await conn`SET LOCAL statement_timeout = '5min'`;
+    await copyIn(
+      conn as unknown as postgres.TransactionSql,
+      conn.unsafe(`COPY deals (org_id, ${DEAL_COLUMNS}) FROM STDIN`),
+      copyChunks(input.rows, () => org),
+      'deals'
+    );
+    return input.rows.length;
+  } catch (err) {
+    // Still in BEGIN (unless the connection is gone): writeBatch rolls back and retries the
+    // batch through staging, where a failure comes with the server's message.
+    throw new CopyFailed(err);
+  }
+}
+
+class CopyFailed extends Error {
+  constructor(readonly reason: unknown) {
+    super((reason as Error).message);
+  }
+}
 
 async function upsertDeals(tx: Tx, input: BatchInput): Promise<UpsertResult> {
   if (input.rows.length === 0) return { inserted: 0, updated: 0, stale: [] };
+  await copyIntoStaging(tx, input.rows);
   if (input.allNew) {
     try {
-      const result = await tx.unsafe(INSERT_NEW_SQL, [batchPayload(input.rows), input.orgId]);
+      const result = await tx.unsafe(INSERT_FROM_STAGING_SQL, [input.orgId]);
       return { inserted: result.count, updated: 0, stale: [] };
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') {
-        throw new Error(
-          `another process wrote deals of org ${input.orgId} during its first import ` +
-            `(${(err as Error).message}); run the import again to merge the rest`
-        );
-      }
+      if ((err as { code?: string }).code === '23505') throw firstImportCollision(input.orgId, err);
       throw err;
     }
   }
-  const [result] = await tx.unsafe<UpsertResult[]>(
-    input.checkStale ? UPSERT_CHECK_STALE_SQL : UPSERT_SQL,
-    [batchPayload(input.rows), input.orgId]
-  );
+  await tx.unsafe(INDEX_JOINS_ONLY);
+  const [result] = await tx.unsafe<UpsertResult[]>(UPSERT_FROM_STAGING_SQL, [input.orgId]);
   return result!;
 }
 
@@ -283,31 +411,54 @@ async function storeProblems(tx: Tx, input: BatchInput, problems: ProblemRecord[
   }
 }
 
-/** Writes one batch in one transaction on `conn` (a reserved connection: no pool juggling). */
+/**
+ * Writes one batch in one transaction on `conn` (a reserved connection: no pool juggling).
+ * Each batch commits on its own: a later failure loses nothing already committed.
+ */
 export async function writeBatch(
   conn: postgres.ReservedSql,
   input: BatchInput
 ): Promise<BatchResult> {
+  if (input.allNew && input.rows.length > 0) {
+    try {
+      const inserted = await insertNewDeals(conn, input);
+      const result = await finishBatch(conn, input, { inserted, updated: 0, stale: [] });
+      await conn`COMMIT`;
+      return result;
+    } catch (err) {
+      await conn`ROLLBACK`.catch(() => {}); // the connection may be gone; the error says why
+      if (!(err instanceof CopyFailed)) throw err;
+      // Once more through staging: it either succeeds or fails with the server's reason.
+    }
+  }
   await conn`BEGIN`;
   try {
-    const result = await writeInTransaction(conn, input);
+    // A stuck statement fails the batch (and so the run) instead of hanging the import.
+    await conn`SET LOCAL statement_timeout = '5min'`;
+    const superseded = await readSuperseded(conn, input);
+    const upserted = await upsertDeals(conn, input);
+    const result = await finishBatch(conn, input, upserted, superseded);
     await conn`COMMIT`;
     return result;
   } catch (err) {
-    await conn`ROLLBACK`.catch(() => {}); // the connection may be gone; the error says why
+    await conn`ROLLBACK`.catch(() => {});
     throw err;
   }
 }
 
-async function writeInTransaction(tx: Tx, input: BatchInput): Promise<BatchResult> {
-  // A stuck statement fails the batch (and so the run) instead of hanging the import.
-  await tx`SET LOCAL statement_timeout = '5min'`;
-  const superseded = await readSuperseded(tx, input);
-  const { inserted, updated, stale } = await upsertDeals(tx, input);
+/** Users, problems and counts of a batch whose deals are written (same transaction). */
+async function finishBatch(
+  tx: Tx,
+  input: BatchInput,
+  { inserted, updated, stale }: UpsertResult,
+  superseded = new Map<string, StoredVersion>()
+): Promise<BatchResult> {
   await upsertUsers(tx, input);
 
-  const byRow = new Map(input.rows.map((r) => [r.row.rowNumber, r]));
-  const byDeal = new Map(input.rows.map((r) => [r.row.externalId, r.row]));
+  // Look-ups for the few stale and superseded rows; not built for a batch that has none.
+  const needMaps = stale.length > 0 || input.supersededInDb.length > 0;
+  const byRow = new Map(needMaps ? input.rows.map((r) => [r.row.rowNumber, r]) : []);
+  const byDeal = new Map(needMaps ? input.rows.map((r) => [r.row.externalId, r.row]) : []);
   const staleRows = new Set(stale.map((s) => s.row_number));
   const problems = [...input.problems];
   for (const s of stale) {

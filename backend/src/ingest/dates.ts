@@ -79,6 +79,20 @@ export function parseDate(value: string, format: DateFormat): DateParse {
   return { ok: true, day: dayNumber, iso };
 }
 
+/**
+ * The day number of a valid YYYY-MM-DD date (as parseDate accepts it), or NaN: the import's
+ * hot path, which needs parseDate's reason only for a date that is wrong.
+ */
+export function isoDay(value: string): number {
+  if (!isIso(value)) return NaN;
+  const year = digits(value, 0, 4);
+  const month = digits(value, 5, 7);
+  const day = digits(value, 8, 10);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return NaN;
+  if (year < MIN_YEAR || year > MAX_YEAR) return NaN;
+  return Date.UTC(year, month - 1, day) / MS_PER_DAY;
+}
+
 /** YYYY-MM-DD for a day number. */
 export function isoFromDay(day: number): string {
   return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);

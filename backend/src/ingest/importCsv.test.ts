@@ -601,6 +601,49 @@ describe('CSV import', () => {
     assert.deepEqual(deal?.attributes, { Notes: 'said "yes", then\r\nsigned' });
   });
 
+  test('backslashes, tabs and line breaks in values are stored exactly (COPY escaping)', async () => {
+    const path = await csv(
+      [
+        'C\\1,2023-01-05,2023-02-01,rep\\x,"Saa\tS",APAC,Core,Inbound,"Clo\r\nsed",1000,27,Won,"a\\b\tc"',
+        'C2,2023-01-05,2023-02-01,rep_1,SaaS,APAC,Core,Inbound,Closed,1000,27,Won,\\N'
+      ],
+      HEADER + ',Notes'
+    );
+    const first = await importFile(path, 'escapes');
+    assert.equal(first.inserted, 2);
+    const rows = await db.sql<
+      {
+        external_id: string;
+        owner_id: string;
+        industry: string;
+        stage: string;
+        attributes: unknown;
+      }[]
+    >`SELECT external_id, owner_id, industry, stage, attributes FROM deals
+       WHERE org_id = 'escapes' ORDER BY external_id`;
+    assert.deepEqual(
+      rows.map((r) => ({ ...r })),
+      [
+        {
+          external_id: 'C2',
+          owner_id: 'rep_1',
+          industry: 'SaaS',
+          stage: 'Closed',
+          attributes: { Notes: '\\N' }
+        },
+        {
+          external_id: 'C\\1',
+          owner_id: 'rep\\x',
+          industry: 'Saa\tS',
+          stage: 'Clo\r\nsed',
+          attributes: { Notes: 'a\\b\tc' }
+        }
+      ]
+    );
+    const again = await importFile(path, 'escapes');
+    assert.equal(again.unchanged, 2, 'the stored values hash the same as the file');
+  });
+
   test('a NUL character in a row is quarantined and its raw record is still stored', async () => {
     const path = await csv([
       'N1,2023-01-05,2023-02-01,rep_1,Saa\u0000S,APAC,Core,Inbound,Closed,1000,27,Won',

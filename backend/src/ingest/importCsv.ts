@@ -1,4 +1,4 @@
-// CSV import: streams a file through csv-parse, validates each row, and writes batches to
+// CSV import: streams a file through csvReader.ts, validates each row, and writes batches to
 // Postgres (batchWriter.ts) while the next batch is being read, so parsing and the database work
 // in parallel. Memory stays bounded: two batches in flight plus one small entry per deal id.
 //
@@ -9,14 +9,19 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parse, type CsvError } from 'csv-parse';
+import { StringDecoder } from 'node:string_decoder';
 import type postgres from 'postgres';
 import type { Database } from '../db/client.ts';
+import { CsvReader, CsvSyntaxError } from './csvReader.ts';
 import { DuplicateLedger, duplicateReason, type Placed } from './duplicates.ts';
 import { HeaderError, resolveHeader, type HeaderPlan } from './header.ts';
 import type { Mapping } from './mapping.ts';
 import { validateRow, type RowProblem } from './validateRow.ts';
 import {
+  countDealsUpTo,
+  createStaging,
+  dropStaging,
+  refreshStatsIfBlind,
   writeBatch,
   ZERO_COUNTS,
   type BatchRow,
@@ -64,7 +69,8 @@ export interface ImportReport extends ImportCounts {
 }
 
 const DEFAULT_BATCH = 5_000;
-const MAX_RECORD_BYTES = 1 << 20;
+// A quote that never closes cannot swallow the file into memory.
+const MAX_RECORD_CHARS = 1 << 20;
 
 // jsonb cannot hold NUL characters; the raw record shows them as U+FFFD.
 const storable = (value: string) =>
@@ -83,9 +89,8 @@ export function rawRecord(header: string[], values: string[]): Record<string, un
 
 interface PendingBatch {
   no: number;
+  /** Rows in file order (so by row number); a replaced row's slot is set to null. */
   rows: (BatchRow | null)[];
-  /** Index in `rows` by deal id; a replaced row's slot is set to null. */
-  slot: Map<string, number>;
   problems: ProblemRecord[];
   /** Rows of this batch that lost to a duplicate, and deals whose kept row changed. */
   losers: { dealId: string; loser: Placed; values: string[] }[];
@@ -100,7 +105,6 @@ function newBatch(no: number): PendingBatch {
   return {
     no,
     rows: [],
-    slot: new Map(),
     problems: [],
     losers: [],
     supersededInDb: new Map(),
@@ -109,6 +113,28 @@ function newBatch(no: number): PendingBatch {
     quarantined: 0,
     flagged: 0
   };
+}
+
+/** Index in `batch.rows` of the row numbered `rowNumber` (rows are in row-number order). */
+function slotOf(batch: PendingBatch, rowNumber: number): number {
+  const rows = batch.rows;
+  let lo = 0;
+  let hi = rows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    // A replaced (null) slot: step to the nearest live row to compare.
+    let probe = mid;
+    while (probe <= hi && rows[probe] === null) probe += 1;
+    if (probe > hi) {
+      hi = mid - 1;
+      continue;
+    }
+    const n = rows[probe]!.row.rowNumber;
+    if (n === rowNumber) return probe;
+    if (n < rowNumber) lo = probe + 1;
+    else hi = mid - 1;
+  }
+  throw new Error(`import bookkeeping: row ${rowNumber} is not in batch ${batch.no}`);
 }
 
 function isBlank(values: string[]): boolean {
@@ -146,6 +172,9 @@ async function startRun(database: Database, opts: ImportOptions): Promise<Starte
   }
   const release = async () => {
     try {
+      // A staging table left behind is harmless (emptied at every commit, reused by the next
+      // run on this connection): never let it keep the lock.
+      await dropStaging(conn).catch(() => {});
       await conn`SELECT pg_advisory_unlock(${IMPORT_LOCK}, hashtext(${opts.orgId}))`;
     } finally {
       conn.release();
@@ -156,6 +185,7 @@ async function startRun(database: Database, opts: ImportOptions): Promise<Starte
       INSERT INTO orgs (id, name) VALUES (${opts.orgId}, ${opts.orgId}) ON CONFLICT (id) DO NOTHING`;
     const [existing] = await conn<{ had: boolean }[]>`
       SELECT EXISTS (SELECT 1 FROM deals WHERE org_id = ${opts.orgId}) AS had`;
+    await createStaging(conn);
     const [run] = await conn<{ id: number }[]>`
       INSERT INTO import_runs (org_id, file_name, mapping)
       VALUES (${opts.orgId}, ${basename(opts.path)},
@@ -171,14 +201,14 @@ async function startRun(database: Database, opts: ImportOptions): Promise<Starte
 /** The file being read: its checked header, its records, and what is known about it. */
 interface CsvSource {
   plan: HeaderPlan;
-  /** Data records after the header. */
-  records: AsyncIterator<string[]>;
+  /** Data records after the header, a chunk of the file at a time. */
+  records: AsyncIterator<string[][]>;
   totalBytes: number;
   bytesRead(): number;
   /** sha256 of the bytes read so far (the whole file once the records are exhausted). */
   sha256(): string;
-  /** Records csv-parse could not read (an unclosed quote); it does not resume after one. */
-  syntaxErrors: CsvError[];
+  /** Where the reader stopped on a record it could not read (an unclosed quote), if it did. */
+  syntaxError(): CsvSyntaxError | null;
   close(): void;
 }
 
@@ -194,33 +224,64 @@ async function openCsv(path: string, mapping: Mapping | undefined): Promise<CsvS
   }
   const input = createReadStream(path, { highWaterMark: 1 << 20 });
   const fileHash = createHash('sha256');
-  input.on('data', (chunk) => fileHash.update(chunk as Buffer));
-  const parser = parse({
-    bom: true,
-    relax_column_count: true, // a short or long row is quarantined, not fatal
-    relax_quotes: true,
-    skip_records_with_error: true,
-    max_record_size: MAX_RECORD_BYTES // an unclosed quote cannot swallow the file into memory
-  });
-  const syntaxErrors: CsvError[] = [];
-  parser.on('skip', (err: CsvError) => syntaxErrors.push(err));
-  input.on('error', (err) => parser.destroy(err));
-  input.pipe(parser);
-  const records: AsyncIterator<string[]> = parser[Symbol.asyncIterator]();
+  const reader = new CsvReader(MAX_RECORD_CHARS);
+  let syntaxError: CsvSyntaxError | null = null;
+
+  // Reads chunk by chunk; after a syntax error it yields the records before it and stops.
+  async function* chunks(): AsyncGenerator<string[][]> {
+    const decoder = new StringDecoder('utf8');
+    const parse = (read: (out: string[][]) => void): string[][] => {
+      const out: string[][] = [];
+      try {
+        read(out);
+      } catch (err) {
+        if (!(err instanceof CsvSyntaxError)) throw err;
+        syntaxError = err;
+      }
+      return out;
+    };
+    for await (const chunk of input) {
+      fileHash.update(chunk as Buffer);
+      const out = parse((o) => reader.push(decoder.write(chunk as Buffer), o));
+      if (out.length > 0) yield out;
+      if (syntaxError) return;
+    }
+    const out = parse((o) => {
+      reader.push(decoder.end(), o);
+      reader.end(o);
+    });
+    if (out.length > 0) yield out;
+  }
+
+  const all = chunks();
   const close = () => {
     input.destroy();
-    parser.destroy();
+    void all.return(undefined);
   };
   try {
-    const first = await records.next();
-    if (first.done) throw new HeaderError(`${path} is empty: expected a header row`);
+    let first = await all.next();
+    while (!first.done && first.value.length === 0) first = await all.next();
+    if (first.done) {
+      const problem = syntaxError as CsvSyntaxError | null;
+      throw new HeaderError(
+        problem
+          ? `${path}: the header row cannot be read: ${problem.message}`
+          : `${path} is empty: expected a header row`
+      );
+    }
+    const [header, ...rest] = first.value;
+    const plan = resolveHeader(header!, mapping);
+    async function* records(): AsyncGenerator<string[][]> {
+      if (rest.length > 0) yield rest;
+      yield* all;
+    }
     return {
-      plan: resolveHeader(first.value, mapping),
-      records,
+      plan,
+      records: records(),
       totalBytes,
       bytesRead: () => input.bytesRead,
       sha256: () => fileHash.digest('hex'),
-      syntaxErrors,
+      syntaxError: () => syntaxError,
       close
     };
   } catch (err) {
@@ -262,7 +323,7 @@ async function importRows(
   run: StartedRun,
   { batchSize, started }: { batchSize: number; started: number }
 ): Promise<ImportReport> {
-  const { plan, records, syntaxErrors, totalBytes } = source;
+  const { plan, records, totalBytes } = source;
   const { conn: sql, had, runId } = run;
   const ledger = new DuplicateLedger();
   const staleRows = new Set<number>();
@@ -270,6 +331,7 @@ async function importRows(
   let rowNumber = 0;
   let batch = newBatch(1);
   let inFlight: Promise<void> = Promise.resolve();
+  let storedAtStart: number | undefined;
   const rawOf = (values: string[]) => rawRecord(plan.header, values);
 
   const send = (b: PendingBatch): Promise<void> => {
@@ -303,7 +365,13 @@ async function importRows(
       }
     }
     const rows = b.rows.filter((r): r is BatchRow => r !== null);
+    const allNew = !had && supersededInDb.length === 0;
     return inFlight.then(async () => {
+      if (!allNew && rows.length > 0) {
+        // The batch is looked up in deals: the planner must know how big the org is by now.
+        storedAtStart ??= had ? await countDealsUpTo(sql, opts.orgId, 100_000) : 0;
+        await refreshStatsIfBlind(sql, opts.orgId, storedAtStart + totals.inserted);
+      }
       const result = await writeBatch(sql, {
         runId,
         orgId: opts.orgId,
@@ -311,8 +379,7 @@ async function importRows(
         problems,
         supersededInDb,
         reasonUpdates,
-        checkStale: had,
-        allNew: !had && supersededInDb.length === 0,
+        allNew,
         wasStale: (n) => staleRows.has(n),
         rawOf,
         readCounts: { rowsRead: b.rowsRead, quarantined: b.quarantined, flagged: b.flagged },
@@ -357,7 +424,7 @@ async function importRows(
       ledger.recordLoser(dealId, previous);
       batch.changedWinners.add(dealId);
       if (previous.batch === batch.no) {
-        const i = batch.slot.get(dealId)!;
+        const i = slotOf(batch, previous.rowNumber);
         const replaced = batch.rows[i]!;
         batch.losers.push({ dealId, loser: previous, values: replaced.values });
         batch.rows[i] = null;
@@ -368,7 +435,6 @@ async function importRows(
         batch.supersededInDb.set(dealId, previous);
       }
     }
-    batch.slot.set(dealId, batch.rows.length);
     batch.rows.push({ row, values, flagged });
     if (flagged) batch.flagged += 1;
   };
@@ -378,20 +444,22 @@ async function importRows(
     for (;;) {
       const next = await records.next();
       if (next.done) break;
-      accept(next.value);
-      if (batch.rowsRead >= batchSize) {
-        const full = batch;
-        batch = newBatch(full.no + 1);
-        await inFlight; // at most one batch written while the next is read
-        inFlight = send(full);
-        inFlight.catch(() => {}); // handled when awaited; never an unhandled rejection
-        opts.onProgress?.({ bytesRead: source.bytesRead(), totalBytes, rowsRead: rowNumber });
+      for (const values of next.value) {
+        accept(values);
+        if (batch.rowsRead >= batchSize) {
+          const full = batch;
+          batch = newBatch(full.no + 1);
+          await inFlight; // at most one batch written while the next is read
+          inFlight = send(full);
+          inFlight.catch(() => {}); // handled when awaited; never an unhandled rejection
+          opts.onProgress?.({ bytesRead: source.bytesRead(), totalBytes, rowsRead: rowNumber });
+        }
       }
     }
-    // The parser cannot resynchronise after a quote that never closes: nothing after it is read.
-    const syntax = syntaxErrors[0];
+    // The reader cannot resynchronise after a quote that never closes: nothing after it is read.
+    const syntax = source.syntaxError();
     if (syntax) {
-      error = `CSV syntax error at line ${syntax.lines}: ${syntax.message}; rows before it were imported, nothing after it was read`;
+      error = `CSV syntax error at line ${syntax.line}: ${syntax.message}; rows before it were imported, nothing after it was read`;
       batch.rowsRead += 1;
       batch.quarantined += 1;
       batch.problems.push({

@@ -3,7 +3,7 @@
 // still imported. Every problem of a row is reported, not only the first.
 import { hash } from 'node:crypto';
 import { CANONICAL_COLUMNS, REQUIRED_VALUES, type CanonicalColumn } from './columns.ts';
-import { parseDate, type DateParse } from './dates.ts';
+import { isoDay, parseDate } from './dates.ts';
 import type { HeaderPlan } from './header.ts';
 
 export type Severity = 'error' | 'warning';
@@ -39,14 +39,18 @@ export interface CanonicalRow {
   outcome: 'Won' | 'Lost' | null;
   attributes: Record<string, string>;
   /**
-   * JSON array of the stored fields in STORED_FIELDS order (attributes with sorted keys). It is
-   * what contentHash hashes, and the batch writer sends it to Postgres as is.
+   * sha1 (base64url) of the JSON array of the stored fields in STORED_FIELDS order (attributes
+   * with sorted keys): a re-import compares it with the stored one to leave unchanged rows alone.
    */
-  canonicalJson: string;
   contentHash: string;
+  /**
+   * No stored text holds a backslash or a control character (the JSON above has no backslash,
+   * as JSON escapes both with one), so it goes into COPY text format without escaping.
+   */
+  plainText: boolean;
 }
 
-/** Order of the fields in CanonicalRow.canonicalJson. */
+/** Order of the fields in the JSON that CanonicalRow.contentHash hashes. */
 export const STORED_FIELDS = [
   'externalId',
   'ownerId',
@@ -77,17 +81,27 @@ const MAX_CYCLE_DAYS = 36_500;
 
 // Module-level helpers (not closures): validateRow runs once per row, millions of times.
 function cellOf(values: string[], plan: HeaderPlan, column: CanonicalColumn): string {
-  const i = plan.index[column];
+  return cellAt(values, plan.index[column], plan.values[column]);
+}
+
+// The hot path names each column's index and value map as a property (ix.deal_id), which V8
+// reads fast; plan.index[column] with a varying key is a slow dictionary-like look-up.
+function cellAt(values: string[], i: number, map: Map<string, string> | undefined): string {
   if (i < 0) return '';
   const value = (values[i] as string).trim();
-  const map = plan.values[column];
   return map === undefined ? value : (map.get(value) ?? value);
 }
 
-function optionalOf(values: string[], plan: HeaderPlan, column: CanonicalColumn): string | null {
-  const value = cellOf(values, plan, column);
-  return value === '' ? null : value;
+// validateRow reads the required values first, by name; columns.ts is where they are listed.
+const READ_FIRST = ['deal_id', 'created_date', 'sales_rep_id', 'industry', 'deal_amount'];
+if (REQUIRED_VALUES.join() !== READ_FIRST.join()) {
+  throw new Error('validateRow.ts: update the required-value check to match REQUIRED_VALUES');
 }
+
+// Shared by every row of a file without attribute columns: one object less per row to collect.
+const NO_ATTRIBUTES: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+const orNull = (value: string) => (value === '' ? null : value);
 
 function add(
   problems: RowProblem[],
@@ -97,6 +111,28 @@ function add(
   severity: Severity = 'error'
 ): void {
   problems.push({ rowNumber, field, reason, severity });
+}
+
+/** A date cell: its day number and ISO text, or a problem recorded. Null when empty or bad. */
+function dateOf(
+  text: string,
+  plan: HeaderPlan,
+  field: 'created_date' | 'closed_date',
+  problems: RowProblem[],
+  rowNumber: number
+): { day: number; iso: string } | null {
+  if (text === '') return null;
+  // The common case first: a valid ISO date, checked without building a failure reason.
+  if (plan.dateFormat === 'YYYY-MM-DD') {
+    const day = isoDay(text);
+    if (!Number.isNaN(day)) return { day, iso: text };
+  }
+  const parsed = parseDate(text, plan.dateFormat);
+  if (!parsed.ok) {
+    add(problems, rowNumber, field, `${field} ${parsed.reason}`);
+    return null;
+  }
+  return parsed;
 }
 
 export function validateRow(values: string[], rowNumber: number, plan: HeaderPlan): RowResult {
@@ -127,42 +163,52 @@ export function validateRow(values: string[], rowNumber: number, plan: HeaderPla
     }
   }
 
-  for (const column of REQUIRED_VALUES) {
-    if (cellOf(values, plan, column) === '') {
-      add(problems, rowNumber, column, `${column} is empty (required)`);
+  // Every canonical cell read once (trimmed, values mapped), in the order problems are reported.
+  const ix = plan.index;
+  const vm = plan.values;
+  const externalId = cellAt(values, ix.deal_id, vm.deal_id);
+  const createdText = cellAt(values, ix.created_date, vm.created_date);
+  const ownerId = cellAt(values, ix.sales_rep_id, vm.sales_rep_id);
+  const industry = cellAt(values, ix.industry, vm.industry);
+  const amountText = cellAt(values, ix.deal_amount, vm.deal_amount);
+  if (
+    externalId === '' ||
+    createdText === '' ||
+    ownerId === '' ||
+    industry === '' ||
+    amountText === ''
+  ) {
+    for (const column of REQUIRED_VALUES) {
+      if (cellOf(values, plan, column) === '') {
+        add(problems, rowNumber, column, `${column} is empty (required)`);
+      }
     }
   }
 
-  const createdText = cellOf(values, plan, 'created_date');
-  let created: DateParse | null = null;
-  if (createdText !== '') {
-    created = parseDate(createdText, plan.dateFormat);
-    if (!created.ok) add(problems, rowNumber, 'created_date', `created_date ${created.reason}`);
-  }
+  const created = dateOf(createdText, plan, 'created_date', problems, rowNumber);
 
-  const outcomeText = cellOf(values, plan, 'outcome');
+  const outcomeText = cellAt(values, ix.outcome, vm.outcome);
   let outcome: 'Won' | 'Lost' | null = null;
   let outcomeValid = true;
-  const lower = outcomeText.toLowerCase();
-  if (lower === 'won') outcome = 'Won';
-  else if (lower === 'lost') outcome = 'Lost';
+  if (outcomeText === 'Won' || outcomeText === 'Lost') outcome = outcomeText;
   else if (outcomeText !== '') {
-    outcomeValid = false;
-    add(
-      problems,
-      rowNumber,
-      'outcome',
-      `outcome "${outcomeText}" is not Won, Lost or empty (an open deal); ` +
-        `map other values with "values" in a mapping file`
-    );
+    const lower = outcomeText.toLowerCase();
+    if (lower === 'won') outcome = 'Won';
+    else if (lower === 'lost') outcome = 'Lost';
+    else {
+      outcomeValid = false;
+      add(
+        problems,
+        rowNumber,
+        'outcome',
+        `outcome "${outcomeText}" is not Won, Lost or empty (an open deal); ` +
+          `map other values with "values" in a mapping file`
+      );
+    }
   }
 
-  const closedText = cellOf(values, plan, 'closed_date');
-  let closed: DateParse | null = null;
-  if (closedText !== '') {
-    closed = parseDate(closedText, plan.dateFormat);
-    if (!closed.ok) add(problems, rowNumber, 'closed_date', `closed_date ${closed.reason}`);
-  }
+  const closedText = cellAt(values, ix.closed_date, vm.closed_date);
+  const closed = dateOf(closedText, plan, 'closed_date', problems, rowNumber);
   if (outcomeValid && outcome !== null && closedText === '') {
     add(
       problems,
@@ -178,8 +224,8 @@ export function validateRow(values: string[], rowNumber: number, plan: HeaderPla
       `closed_date is ${closedText} but outcome is empty (an open deal has no closed_date)`
     );
   }
-  const createdDay = created?.ok ? created.day : null;
-  const closedDay = closed?.ok ? closed.day : null;
+  const createdDay = created === null ? null : created.day;
+  const closedDay = closed === null ? null : closed.day;
   if (createdDay !== null && closedDay !== null && closedDay < createdDay) {
     add(
       problems,
@@ -189,7 +235,6 @@ export function validateRow(values: string[], rowNumber: number, plan: HeaderPla
     );
   }
 
-  const amountText = cellOf(values, plan, 'deal_amount');
   let amount = NaN;
   if (amountText !== '') {
     amount = NUMBER.test(amountText) ? Number(amountText) : NaN;
@@ -206,7 +251,7 @@ export function validateRow(values: string[], rowNumber: number, plan: HeaderPla
   }
 
   // sales_cycle_days is derived data: when it disagrees with the dates, the dates win.
-  const cycleText = cellOf(values, plan, 'sales_cycle_days');
+  const cycleText = cellAt(values, ix.sales_cycle_days, vm.sales_cycle_days);
   let salesCycleDays: number | null = null;
   const givenCycle = WHOLE.test(cycleText) ? Number(cycleText) : null;
   if (closedDay !== null && createdDay !== null && closedDay >= createdDay) {
@@ -246,24 +291,26 @@ export function validateRow(values: string[], rowNumber: number, plan: HeaderPla
     }
   }
 
-  for (const p of problems) if (p.severity === 'error') return { row: null, problems };
+  for (let i = 0; i < problems.length; i++) {
+    if ((problems[i] as RowProblem).severity === 'error') return { row: null, problems };
+  }
 
   // plan.attributes is sorted by name, so the object's keys are too (a stable hash).
-  const attributes: Record<string, string> = {};
-  for (const { name, index } of plan.attributes) {
-    attributes[name] = (values[index] as string).trim();
+  let attributes = NO_ATTRIBUTES;
+  if (plan.attributes.length > 0) {
+    attributes = {};
+    for (const { name, index } of plan.attributes) {
+      attributes[name] = (values[index] as string).trim();
+    }
   }
-  const externalId = cellOf(values, plan, 'deal_id');
-  const ownerId = cellOf(values, plan, 'sales_rep_id');
-  const managerId = optionalOf(values, plan, 'manager_id');
-  const accountId = optionalOf(values, plan, 'account_id');
-  const industry = cellOf(values, plan, 'industry');
-  const region = optionalOf(values, plan, 'region');
-  const productType = optionalOf(values, plan, 'product_type');
-  const leadSource = optionalOf(values, plan, 'lead_source');
-  const stage = optionalOf(values, plan, 'deal_stage');
+  const managerId = orNull(cellAt(values, ix.manager_id, vm.manager_id));
+  const accountId = orNull(cellAt(values, ix.account_id, vm.account_id));
+  const region = orNull(cellAt(values, ix.region, vm.region));
+  const productType = orNull(cellAt(values, ix.product_type, vm.product_type));
+  const leadSource = orNull(cellAt(values, ix.lead_source, vm.lead_source));
+  const stage = orNull(cellAt(values, ix.deal_stage, vm.deal_stage));
   const createdDate = (created as { iso: string }).iso;
-  const closedDate = closed?.ok ? closed.iso : null;
+  const closedDate = closed === null ? null : closed.iso;
   // Same order as STORED_FIELDS.
   const canonicalJson = JSON.stringify([
     externalId,
@@ -301,9 +348,9 @@ export function validateRow(values: string[], rowNumber: number, plan: HeaderPla
     salesCycleDays,
     outcome,
     attributes,
-    canonicalJson,
     // One-shot hash: a third of the cost of createHash() per row.
-    contentHash: hash('sha1', canonicalJson, 'base64url')
+    contentHash: hash('sha1', canonicalJson, 'base64url'),
+    plainText: !canonicalJson.includes('\\')
   };
   return { row, problems };
 }

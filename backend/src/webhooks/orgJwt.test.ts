@@ -98,6 +98,43 @@ describe('verifyOrgJwt', () => {
     );
   });
 
+  test('a token that verified once is still refused for another key, issuer or audience, and once it expires', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await sign({ iss: ORG, aud: AUD }, { iat: now, exp: now + 60 });
+    const ok = await verifyOrgJwt(token, keys.publicKey, { orgId: ORG, audience: AUD });
+    assert.equal(ok.iss, ORG);
+    // Verified again (from the cache): the same claims, and a caller cannot alter the cache.
+    const again = await verifyOrgJwt(token, keys.publicKey, { orgId: ORG, audience: AUD });
+    assert.deepEqual(again, ok);
+    again.iss = 'tampered';
+    assert.equal(
+      (await verifyOrgJwt(token, keys.publicKey, { orgId: ORG, audience: AUD })).iss,
+      ORG
+    );
+    await assert.rejects(
+      verifyOrgJwt(token, otherKeys.publicKey, { orgId: ORG, audience: AUD }),
+      /signature/
+    );
+    await assert.rejects(
+      verifyOrgJwt(token, keys.publicKey, { orgId: '00D000000000002EAA', audience: AUD }),
+      /iss/
+    );
+    await assert.rejects(
+      verifyOrgJwt(token, keys.publicKey, { orgId: ORG, audience: 'someone-else' }),
+      /aud/
+    );
+    const later = new Date((now + 60 + 31) * 1000);
+    await assert.rejects(
+      verifyOrgJwt(token, keys.publicKey, { orgId: ORG, audience: AUD }, later),
+      /expired/
+    );
+    const before = new Date((now - 3600) * 1000);
+    await assert.rejects(
+      verifyOrgJwt(token, keys.publicKey, { orgId: ORG, audience: AUD }, before),
+      OrgJwtError
+    );
+  });
+
   test('a garbage token or key is an OrgJwtError, not a crash', async () => {
     assert.throws(() => unverifiedIssuer('not-a-jwt'), OrgJwtError);
     const token = await sign({ iss: ORG, aud: AUD });

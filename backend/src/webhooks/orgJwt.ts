@@ -54,6 +54,44 @@ export function unverifiedIssuer(token: string): string {
   return claims.iss;
 }
 
+/**
+ * Tokens that verified, by their exact text. A sender reuses its token for every call while it
+ * lives (minutes at most, MAX_TOKEN_LIFETIME_S), and an RS256 check through WebCrypto costs
+ * ~0.5 ms: the first call pays it, later ones compare strings. An entry counts only for the
+ * same key, issuer and audience, from when it was checked until the token's exp; failures are
+ * never kept, so a forged, expired or re-keyed token is always checked (and refused).
+ */
+interface VerifiedToken {
+  publicKeyPem: string;
+  orgId: string;
+  audience: string;
+  payload: Readonly<JWTPayload>;
+  from: number;
+  until: number;
+}
+const verifiedTokens = new Map<string, VerifiedToken>();
+const VERIFIED_MAX = 10_000;
+
+function cachedVerification(
+  token: string,
+  publicKeyPem: string,
+  expect: { orgId: string; audience: string },
+  nowMs: number
+): Readonly<JWTPayload> | null {
+  const hit = verifiedTokens.get(token);
+  if (!hit) return null;
+  if (nowMs >= hit.until) {
+    verifiedTokens.delete(token);
+    return null;
+  }
+  const same =
+    hit.publicKeyPem === publicKeyPem &&
+    hit.orgId === expect.orgId &&
+    hit.audience === expect.audience &&
+    nowMs >= hit.from;
+  return same ? hit.payload : null;
+}
+
 /** Verifies the token against the org's registered public key; returns its claims. */
 export async function verifyOrgJwt(
   token: string,
@@ -61,6 +99,8 @@ export async function verifyOrgJwt(
   expect: { orgId: string; audience: string },
   now: Date = new Date()
 ): Promise<JWTPayload> {
+  const cached = cachedVerification(token, publicKeyPem, expect, now.getTime());
+  if (cached) return { ...cached };
   const key = publicKeyFor(publicKeyPem);
   let payload: JWTPayload;
   try {
@@ -85,6 +125,16 @@ export async function verifyOrgJwt(
   if (typeof payload.iat === 'number' && payload.iat > nowS + CLOCK_TOLERANCE_S) {
     throw new OrgJwtError('JWT iat is in the future');
   }
+  if (verifiedTokens.size >= VERIFIED_MAX) verifiedTokens.clear();
+  verifiedTokens.set(token, {
+    publicKeyPem,
+    orgId: expect.orgId,
+    audience: expect.audience,
+    payload: Object.freeze({ ...payload }),
+    from: now.getTime(),
+    // Not beyond exp itself (the clock tolerance applies to full checks only).
+    until: exp * 1000
+  });
   return payload;
 }
 
