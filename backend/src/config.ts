@@ -6,6 +6,8 @@ const schema = z.object({
   REDIS_URL: z.string().url('must be a redis:// URL'),
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  /** Port of /metrics in a process without the HTTP app (--role worker / scheduler). */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** HS256 secret for operator/manager API tokens (>= 32 chars). */
   DI_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),

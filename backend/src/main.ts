@@ -16,6 +16,7 @@ import { runMigrations } from './db/migrate.ts';
 import { SalesforceConnections } from './crm/connection.ts';
 import { logDestination, REDACT_PATHS } from './observability/logging.ts';
 import { salesforceCalls } from './observability/metrics.ts';
+import { serveMetrics } from './observability/metricsServer.ts';
 import { closeQueues, createEnqueuer, createQueues, type Queues } from './queue/queues.ts';
 import { createRedis } from './queue/redis.ts';
 import { SCHEDULER_IDS, upsertSchedulers, type SchedulerId } from './queue/schedulers.ts';
@@ -160,6 +161,12 @@ export async function startProcess(
         }
       }
       log.info({ queues: only }, 'workers started');
+      if (role !== 'all') {
+        // No HTTP app in this process: its job and Salesforce metrics get their own endpoint.
+        const metrics = await serveMetrics({ host: config.HOST, port: config.METRICS_PORT });
+        closers.push(() => metrics.close());
+        url = metrics.url;
+      }
     }
 
     if (role === 'api' || role === 'all') {

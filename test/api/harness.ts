@@ -27,6 +27,7 @@ export function testConfig(databaseUrl: string): Config {
     REDIS_URL: redisUrl(),
     HOST: '127.0.0.1',
     PORT: 0,
+    METRICS_PORT: 0,
     LOG_LEVEL: 'silent',
     DI_JWT_SECRET: TEST_SECRET,
     DI_JWT_AUDIENCE: 'deal-insights-test',

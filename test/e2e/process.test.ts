@@ -39,29 +39,35 @@ function envFor(c: Config, extra: Record<string, string> = {}): NodeJS.ProcessEn
   };
 }
 
+/** Starts main.ts with a role; resolves once it logs that it runs, with the URL it logged. */
+async function startMain(role: string, extra: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--role', role], {
+    env: envFor(config, extra),
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
+  const lines: string[] = [];
+  const url = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        lines.push(line);
+        const entry = JSON.parse(line) as { msg?: string; url?: string };
+        if (entry.msg === 'deal insights backend running' && entry.url) resolve(entry.url);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}: ${lines.join('\n')}`)));
+  });
+  return { child, url, lines };
+}
+
 test(
   '--role all starts, answers /healthz and /readyz, and stops cleanly on SIGTERM',
   { timeout: 180_000 },
   async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--role', 'all'], {
-      env: envFor(config),
-      stdio: ['ignore', 'pipe', 'pipe']
-    });
-    const lines: string[] = [];
-    const url = await new Promise<string>((resolve, reject) => {
-      let buf = '';
-      child.stdout.on('data', (d: Buffer) => {
-        buf += d.toString();
-        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          lines.push(line);
-          const entry = JSON.parse(line) as { msg?: string; url?: string };
-          if (entry.msg === 'deal insights backend running' && entry.url) resolve(entry.url);
-        }
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code}: ${lines.join('\n')}`)));
-    });
+    const { child, url, lines } = await startMain('all');
     assert.deepEqual(await (await fetch(`${url}/healthz`)).json(), { status: 'ok' });
     const ready = await fetch(`${url}/readyz`);
     assert.equal(ready.status, 200);
@@ -101,3 +107,20 @@ test('bad configuration: each problem named, exit code 1', async () => {
   assert.match(stderr, /REDIS_URL: must be a redis:\/\/ URL|REDIS_URL:/);
   assert.match(stderr, /DI_ENCRYPTION_KEY: must be 32 bytes, base64-encoded/);
 });
+
+test(
+  '--role worker serves its job metrics on /metrics (it has no HTTP app) and stops on SIGTERM',
+  { timeout: 180_000 },
+  async () => {
+    const { child, url } = await startMain('worker', { METRICS_PORT: '0' });
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /# TYPE di_\w+/);
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code))
+    );
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  }
+);
