@@ -3,7 +3,12 @@
 // end to end (read, score, store). The first pass stores a version for every deal (the "store
 // the changed versions" case): score_deals_per_s. A second pass finds nothing changed:
 // rescore_unchanged_deals_per_s. quick: 20,000 open deals.
-import { createTestDatabase } from '../../test/support/database.ts';
+// Beside each rate: CPU per deal of this (Node) process and of the database's Postgres
+// backends (read from /proc, so only when Postgres runs on this machine), and the load average:
+// on a shared 2-core machine the wall-clock rate depends on what else runs.
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 import { copyNewDeals } from '../../backend/src/db/repositories/deals.ts';
 import { generateDeals } from '../../backend/src/scoring/index.ts';
 import { rescoreOrg, trainOrg } from '../../backend/src/services/scoring.ts';
@@ -11,6 +16,61 @@ import { canonicalFromGenerated } from '../../backend/src/services/sampleDeals.t
 
 const ORG = 'bench_rescore';
 const log = (msg: string) => process.stderr.write(`[bench:rescore] ${msg}\n`);
+
+/**
+ * CPU seconds (user + system) of a process from /proc; 'gone' when it has exited (a pooled
+ * connection closed), null when /proc cannot be read (e.g. Postgres runs elsewhere).
+ */
+function procCpuSeconds(pid: number): number | 'gone' | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+  } catch (err) {
+    return (err as { code?: string }).code === 'ENOENT' ? 'gone' : null;
+  }
+}
+
+/**
+ * Measures `work`: its result, this process's CPU seconds and the CPU seconds of the
+ * database's backends (sampled every 250 ms, so connections opened meanwhile count; null when
+ * /proc does not show them).
+ */
+async function measured<T>(
+  db: TestDatabase,
+  work: () => Promise<T>
+): Promise<{ result: T; nodeCpu: number; pgCpu: number | null }> {
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  let readable = true;
+  const sample = async () => {
+    const rows = await db.sql<{ pid: number }[]>`
+      SELECT pid FROM pg_stat_activity WHERE datname = current_database()`;
+    for (const { pid } of rows) {
+      const cpu = procCpuSeconds(pid);
+      if (cpu === null) readable = false;
+      else if (cpu !== 'gone') {
+        if (!first.has(pid)) first.set(pid, cpu);
+        last.set(pid, cpu);
+      }
+    }
+  };
+  await sample();
+  const timer = setInterval(() => void sample().catch(() => (readable = false)), 250);
+  const before = process.cpuUsage();
+  try {
+    const result = await work();
+    const used = process.cpuUsage(before);
+    await sample();
+    let pgCpu = 0;
+    for (const [pid, cpu] of first) pgCpu += (last.get(pid) ?? cpu) - cpu;
+    return { result, nodeCpu: (used.user + used.system) / 1e6, pgCpu: readable ? pgCpu : null };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const perDealUs = (seconds: number | null, deals: number): number =>
+  seconds === null ? -1 : Math.round((seconds * 1e6) / deals);
 
 export async function run(opts: { quick: boolean }): Promise<Record<string, number>> {
   const openCount = opts.quick ? 20_000 : 1_000_000;
@@ -43,21 +103,34 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
         `${((performance.now() - t) / 1000).toFixed(1)} s`
     );
 
-    const first = await rescoreOrg(db, ORG, { openOnly: true, now });
+    let load = loadavg()[0] as number;
+    const one = await measured(db, () => rescoreOrg(db, ORG, { openOnly: true, now }));
+    const first = one.result;
     if (first.scored !== openCount || first.changed !== openCount) {
       throw new Error(
         `expected ${openCount} deals scored and stored, got ${JSON.stringify(first)}`
       );
     }
     log(
-      `first pass: ${first.scored} scored, ${first.changed} versions stored in ${first.seconds.toFixed(1)} s`
+      `first pass: ${first.scored} scored, ${first.changed} versions stored in ${first.seconds.toFixed(1)} s; ` +
+        `CPU per deal: node ${perDealUs(one.nodeCpu, first.scored)} µs, ` +
+        `postgres ${perDealUs(one.pgCpu, first.scored)} µs; load average ${load.toFixed(2)}`
     );
-    const second = await rescoreOrg(db, ORG, { openOnly: true, now });
+    load = loadavg()[0] as number;
+    const two = await measured(db, () => rescoreOrg(db, ORG, { openOnly: true, now }));
+    const second = two.result;
     if (second.changed !== 0) throw new Error(`second pass stored ${second.changed} versions`);
-    log(`second pass: ${second.scored} scored, nothing changed, in ${second.seconds.toFixed(1)} s`);
+    log(
+      `second pass: ${second.scored} scored, nothing changed, in ${second.seconds.toFixed(1)} s; ` +
+        `CPU per deal: node ${perDealUs(two.nodeCpu, second.scored)} µs, ` +
+        `postgres ${perDealUs(two.pgCpu, second.scored)} µs; load average ${load.toFixed(2)}`
+    );
     return {
       score_deals_per_s: Math.round(first.scored / first.seconds),
-      rescore_unchanged_deals_per_s: Math.round(second.scored / second.seconds)
+      rescore_unchanged_deals_per_s: Math.round(second.scored / second.seconds),
+      // CPU µs per deal (-1: Postgres's processes not readable here).
+      rescore_node_cpu_us_per_deal: perDealUs(one.nodeCpu, first.scored),
+      rescore_pg_cpu_us_per_deal: perDealUs(one.pgCpu, first.scored)
     };
   } finally {
     await db.drop();

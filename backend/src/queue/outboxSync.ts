@@ -6,9 +6,10 @@
 import type postgres from 'postgres';
 import type { Database } from '../db/client.ts';
 import { hasPending, upsertOutbox, type OutboxWrite } from '../db/repositories/outbox.ts';
+import { explanationFromStored, type StoredFactors } from '../db/repositories/scores.ts';
 import { coLeadRecord, opportunityFieldValues, teamMemberWrite } from '../crm/writeback.ts';
 import { isSalesforceId } from '../crm/salesforceId.ts';
-import type { Explanation, ScoreResult } from '../scoring/types.ts';
+import type { ScoreResult } from '../scoring/types.ts';
 
 type Runner = Database | { sql: postgres.Sql };
 
@@ -20,7 +21,7 @@ interface LatestRow {
   risk_band: ScoreResult['riskBand'];
   confidence: ScoreResult['confidence'];
   method: ScoreResult['method'];
-  factors: Explanation;
+  factors: StoredFactors;
   rsfs: number | null;
   rsfs_band: 'RED' | 'YELLOW' | 'GREEN' | null;
   rsfs_sample_size: number | null;
@@ -53,7 +54,7 @@ function storedScore(r: LatestRow): ScoreResult {
     riskBand: r.risk_band,
     confidence: r.confidence,
     method: r.method,
-    explanation: r.factors,
+    explanation: explanationFromStored(r.factors),
     rsfs:
       r.rsfs === null || r.rsfs_band === null
         ? null

@@ -12,7 +12,7 @@ import {
   type ScoringDealRow
 } from '../db/repositories/deals.ts';
 import {
-  allocateScoreVersionIds,
+  drawScoreVersionIds,
   insertFewScoreVersions,
   insertScoreVersions,
   prepareScoreVersions,
@@ -93,16 +93,15 @@ interface WriteSettings {
 }
 
 /**
- * Compares results with the stored hashes and prepares the changed ones (ids are drawn from
- * the sequence now, so the COPY text can be built at once).
+ * Compares results with the stored hashes: the changed ones as versions to store, with what
+ * their co-leads need.
  */
-async function prepareChanged(
-  sql: Queryable,
+function collectChanged(
   rows: ScoringDealRow[],
   results: ScoreResult[],
   settings: WriteSettings,
   into: Pending
-): Promise<void> {
+): NewScoreVersion[] {
   if (results.length !== rows.length) {
     throw new Error(`scoring returned ${results.length} results for ${rows.length} deals`);
   }
@@ -120,8 +119,7 @@ async function prepareChanged(
     items.push({
       dealId: row.id,
       previousScoreId: row.latestScoreId,
-      // Unknown for batch reads (filled below from the allocation query).
-      version: row.latestVersion === null ? 0 : row.latestVersion + 1,
+      version: row.latestVersion + 1,
       result,
       resultHash: hash,
       sourceModstamp: row.sourceModstamp
@@ -135,18 +133,38 @@ async function prepareChanged(
       result: settings.details ? result : null
     });
   }
-  if (items.length === 0) return;
-  if (into.few) {
-    if (items.some((v) => v.version === 0)) throw new Error('the per-event path reads versions');
-    into.few.push(...items);
-    return;
+  return items;
+}
+
+/**
+ * Score version ids for one batch of the batch rescore, drawn once its deals were read (see
+ * drawScoreVersionIds): a block sized from the previous batch is requested as soon as the read
+ * returns (so it is usually there when scoring needs it), topped up on demand.
+ */
+class BatchVersionIds {
+  private ids: string[] = [];
+  private used = 0;
+
+  constructor(
+    private readonly sql: Queryable,
+    private reserved: Promise<string[]> | null
+  ) {}
+
+  async take(n: number): Promise<string[]> {
+    if (this.reserved) {
+      this.ids = await this.reserved;
+      this.reserved = null;
+    }
+    const left = this.ids.length - this.used;
+    if (left < n) {
+      const more = await drawScoreVersionIds(this.sql, n - left);
+      this.ids = this.ids.slice(this.used).concat(more);
+      this.used = 0;
+    }
+    const out = this.ids.slice(this.used, this.used + n);
+    this.used += n;
+    return out;
   }
-  const drawn = await allocateScoreVersionIds(
-    sql,
-    items.map((v) => v.previousScoreId)
-  );
-  items.forEach((v, i) => (v.version = (drawn.previousVersions[i] as number) + 1));
-  into.versions.push(prepareScoreVersions(settings.orgId, items, drawn.ids, settings));
 }
 
 interface WriteOutcome {
@@ -288,8 +306,9 @@ export async function rescoreDeals(
         details: true
       };
       const pending: Pending = { versions: [], few: [], deals: [] };
-      await prepareChanged(tx, rows, scored.results, settings, pending);
-      if (pending.deals.length === 0) return [];
+      const items = collectChanged(rows, scored.results, settings, pending);
+      if (items.length === 0) return [];
+      pending.few = items;
       const out = await writePending(tx, pending, settings);
       if (out.written.length > 0 && scored.coLeadState.cursor !== base.cursor) {
         await saveCoLeadCursor(tx, orgId, scored.coLeadState.cursor);
@@ -323,13 +342,14 @@ const WRITES_IN_FLIGHT = 2;
 /**
  * Scores a batch in slices, carrying the co-lead load and cursor from slice to slice. Each
  * slice gets only its own deals' current primaries from `assigned` (the core copies the state
- * it changes, so passing an org-wide map would copy it per slice).
+ * it changes, so passing an org-wide map would copy it per slice). A slice's changed versions
+ * become COPY text at once, so its results are garbage before the next slice is scored.
  */
 async function scoreInSlices(
-  sql: Queryable,
   model: TrainedModel | null,
   ctx: ScoringContext,
   deals: ScoringDealRow[],
+  ids: BatchVersionIds,
   assigned: Record<string, string>,
   settings: WriteSettings
 ): Promise<{ pending: Pending; load: Record<string, number>; cursor: number }> {
@@ -351,8 +371,12 @@ async function scoreInSlices(
     );
     load = out.coLeadState.load;
     cursor = out.coLeadState.cursor;
-    // Awaits the id allocation: in-flight reads and writes progress meanwhile.
-    await prepareChanged(sql, rows, out.results, settings, pending);
+    const items = collectChanged(rows, out.results, settings, pending);
+    if (items.length > 0) {
+      const drawn = await ids.take(items.length);
+      pending.versions.push(prepareScoreVersions(settings.orgId, items, drawn, settings));
+    }
+    // Lets in-flight reads and writes progress between slices.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return { pending, load, cursor };
@@ -388,8 +412,16 @@ export async function rescoreOrg(
     details: opts.onChanged !== undefined
   };
 
+  // Ids to reserve for the next batch read: as many as the last batch changed (none once a
+  // pass finds nothing changed; the first batch starts small and tops up).
+  let reserve = SLICE;
   const read = (afterId: number) => {
-    const p = readScoringBatch(database.sql, orgId, { afterId, limit, openOnly });
+    const p = readScoringBatch(database.sql, orgId, { afterId, limit, openOnly }).then((rows) => {
+      const want = Math.min(reserve, rows.length);
+      const reserved = want > 0 ? drawScoreVersionIds(database.sql, want) : null;
+      reserved?.catch(() => {}); // awaited by take(); not "unhandled" meanwhile
+      return { rows, ids: new BatchVersionIds(database.sql, reserved) };
+    });
     p.catch(() => {}); // awaited later; keeps an early failure from being "unhandled"
     return p;
   };
@@ -410,21 +442,22 @@ export async function rescoreOrg(
   let next = read(0);
   const inFlight: Promise<void>[] = [];
   for (;;) {
-    const rows = await next;
+    const { rows, ids } = await next;
     if (rows.length === 0) break;
     next =
       rows.length < limit
-        ? Promise.resolve([])
+        ? Promise.resolve({ rows: [], ids })
         : read((rows[rows.length - 1] as ScoringDealRow).id);
     const coLeadState = { load, cursor: coLeadCursor, assigned: {} };
     const out = await scoreInSlices(
-      database.sql,
       loaded.model,
       { ...loaded.ctx, coLeadState },
       rows,
+      ids,
       assigned,
       settings
     );
+    reserve = out.pending.deals.length;
     load = out.load;
     coLeadCursor = out.cursor;
     // A failed write stops the run here (the oldest is awaited before another starts).

@@ -113,6 +113,8 @@ describe('scoring services', () => {
       assert.ok(c.result.probability > 0 && c.result.probability < 1);
       const deal = await getDealByExternalId(db, ORG, c.externalId);
       assert.equal(deal?.latestScoreId, c.scoreVersionId);
+      const [stored] = await listScoreHistory(db, ORG, c.dealId);
+      assert.deepEqual(stored?.factors, c.result.explanation, 'the explanation reads back whole');
     }
     const before = await countVersions(db);
     assert.deepEqual(await rescoreDeals(db, ORG, ids, { now }), []);
@@ -203,6 +205,12 @@ describe('scoring services', () => {
     // one last scored as of a later date (its age, hence maybe its risk band, differs).
     assert.ok(first.changed >= openIds.length - 50 && first.changed <= openIds.length - 49);
     assert.equal(new Set(received.map((c) => c.dealId)).size, received.length);
+    // The batch path stores the explanation without its top factors; they read back the same.
+    for (const c of received.filter((_, i) => i % 25 === 0)) {
+      const [stored] = await listScoreHistory(db, ORG, c.dealId);
+      assert.equal(stored?.id, c.scoreVersionId);
+      assert.deepEqual(stored?.factors, c.result.explanation);
+    }
 
     const again = await rescoreOrg(db, ORG, { openOnly: true, now });
     assert.deepEqual(

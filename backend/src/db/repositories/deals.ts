@@ -381,11 +381,8 @@ export interface ScoringDealRow {
   deal: Deal;
   latestScoreId: number | null;
   latestScoreHash: string | null;
-  /**
-   * Version number of the latest score: 0 when never scored, null when not read (the batch
-   * read leaves it out: it lives in score_versions, and only deals whose score changed need it).
-   */
-  latestVersion: number | null;
+  /** Version number of the latest score: 0 when never scored. */
+  latestVersion: number;
   sourceModstamp: Date | null;
 }
 
@@ -404,7 +401,7 @@ interface ScoringRow {
   outcome: Outcome | null;
   latest_score_id: string | null;
   latest_score_hash: string | null;
-  latest_version?: number | null;
+  latest_version: number | null;
   source_modstamp: string | Date | null;
 }
 
@@ -430,14 +427,21 @@ function toDeal(r: DealColumns): Deal {
   };
 }
 
+function latestVersionOf(r: ScoringRow): number {
+  if (r.latest_score_id === null) return 0;
+  if (r.latest_version === null) {
+    throw new Error(`deal ${r.id}: latest score version ${r.latest_score_id} not found`);
+  }
+  return r.latest_version;
+}
+
 function toScoringRow(r: ScoringRow): ScoringDealRow {
   return {
     id: Number(r.id),
     deal: toDeal(r),
     latestScoreId: r.latest_score_id === null ? null : Number(r.latest_score_id),
     latestScoreHash: r.latest_score_hash,
-    latestVersion:
-      r.latest_score_id === null ? 0 : r.latest_version === undefined ? null : r.latest_version,
+    latestVersion: latestVersionOf(r),
     sourceModstamp: asDate(r.source_modstamp)
   };
 }
@@ -449,8 +453,9 @@ const SCORING_COLUMNS = (sql: Queryable) => sql`
 
 /**
  * The next batch of live deals after `afterId`, in id order (keyset pagination), for the
- * batch rescore. `openOnly` keeps deals without an outcome. latestVersion is left unread
- * (null) for scored deals: see previousVersions.
+ * batch rescore. `openOnly` keeps deals without an outcome. Reads each deal's latest version
+ * number too (an index probe per scored deal), so a changed score's next version is known
+ * without another round trip.
  */
 export function readScoringBatch(
   sql: Queryable,
@@ -459,8 +464,8 @@ export function readScoringBatch(
 ): Promise<ScoringDealRow[]> {
   const open = opts.openOnly ? sql`AND d.outcome IS NULL` : sql``;
   const query = sql<ScoringRow[]>`
-    SELECT ${SCORING_COLUMNS(sql)}
-    FROM deals d
+    SELECT ${SCORING_COLUMNS(sql)}, s.version AS latest_version
+    FROM deals d LEFT JOIN score_versions s ON s.id = d.latest_score_id
     WHERE d.org_id = ${orgId} AND d.id > ${opts.afterId} AND d.deleted_at IS NULL ${open}
     ORDER BY d.id LIMIT ${opts.limit}`;
   // Started now (postgres.js queries are lazy), so a prefetch runs while the caller scores.
@@ -478,12 +483,21 @@ export async function readScoringDeals(
   opts: { forUpdate: boolean }
 ): Promise<ScoringDealRow[]> {
   if (dealIds.length === 0) return [];
-  const lock = opts.forUpdate ? sql`FOR UPDATE OF d` : sql``;
+  if (opts.forUpdate) {
+    // Lock first, then read in a second statement. A locking read that waited for another
+    // writer re-checks only the locked deals row: the joined latest version would still be the
+    // one from before the wait, so the next version number would collide (23505) with the
+    // version that writer just stored. The second statement's snapshot sees that version.
+    await sql`
+      SELECT d.id FROM deals d
+      WHERE d.org_id = ${orgId} AND d.id = ANY(${dealIds}::bigint[])
+      ORDER BY d.id FOR UPDATE`;
+  }
   const rows = await sql<ScoringRow[]>`
     SELECT ${SCORING_COLUMNS(sql)}, s.version AS latest_version
     FROM deals d LEFT JOIN score_versions s ON s.id = d.latest_score_id
     WHERE d.org_id = ${orgId} AND d.id = ANY(${dealIds}::bigint[]) AND d.deleted_at IS NULL
-    ORDER BY d.id ${lock}`;
+    ORDER BY d.id`;
   return rows.map(toScoringRow);
 }
 

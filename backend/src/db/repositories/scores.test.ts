@@ -4,8 +4,10 @@ import { createTestDatabase, type TestDatabase } from '../../../../test/support/
 import type { ScoreResult } from '../../scoring/types.ts';
 import { copyNewDeals, getDealByExternalId, type CanonicalDeal } from './deals.ts';
 import {
-  allocateScoreVersionIds,
+  drawScoreVersionIds,
   explanationCopyJson,
+  explanationFromStored,
+  topFactors,
   insertFewScoreVersions,
   insertScoreVersions,
   listScoreHistory,
@@ -53,7 +55,7 @@ function result(dealId: string, probability: number, label = 'Rep "one" wins\tmo
   };
 }
 
-test('the factors COPY text is JSON.stringify of the explanation, escaped for COPY', () => {
+test('the factors COPY text is JSON.stringify of the stored document, escaped for COPY', () => {
   const a = {
     feature: 'rep_segment_fit',
     label: 'rep "7" \\ wins\t€ 60%',
@@ -67,9 +69,48 @@ test('the factors COPY text is JSON.stringify of the explanation, escaped for CO
     raising: [a],
     lowering: [b]
   };
-  const expected = JSON.stringify(e).replace(/\\/g, '\\\\');
+  const expected = JSON.stringify({ baseline: e.baseline, contributions: e.contributions }).replace(
+    /\\/g,
+    '\\\\'
+  );
   assert.equal(explanationCopyJson(e), expected);
   assert.equal(explanationCopyJson(e), expected, 'the same again from the label cache');
+});
+
+test('top factors: the three largest each way, largest first, ties to the earlier factor', () => {
+  const f = (feature: string, contribution: number) => ({ feature, label: feature, contribution });
+  const list = [
+    f('a', 0.1),
+    f('b', -0.5),
+    f('c', 0.3),
+    f('d', 0),
+    f('e', 0.3),
+    f('f', 0.05),
+    f('g', -0.2),
+    f('h', 0.7)
+  ];
+  assert.deepEqual(
+    topFactors(list, 1).map((x) => x.feature),
+    ['h', 'c', 'e']
+  );
+  assert.deepEqual(
+    topFactors(list, -1).map((x) => x.feature),
+    ['b', 'g']
+  );
+  assert.deepEqual(topFactors([f('z', 0)], 1), [], 'a zero contribution raises nothing');
+  const old = explanationFromStored({
+    baseline: 0,
+    contributions: list,
+    raising: [list[0]!],
+    lowering: []
+  });
+  assert.deepEqual(
+    old.raising.map((x) => x.feature),
+    ['a'],
+    'a document that carries its top factors is read as stored'
+  );
+  const derived = explanationFromStored({ baseline: 0, contributions: list });
+  assert.equal(derived.raising[0], list[7], 'the same factor objects, not copies');
 });
 
 describe('score versions repository', () => {
@@ -100,9 +141,8 @@ describe('score versions repository', () => {
       version('B', 0.3, null, 1),
       version('C', 0.4, null, 1)
     ];
-    const drawn = await allocateScoreVersionIds(db.sql, [null, null, null]);
-    assert.deepEqual(drawn.previousVersions, [0, 0, 0]);
-    const prepared = prepareScoreVersions(ORG, items, drawn.ids, {
+    const drawn = await drawScoreVersionIds(db.sql, 3);
+    const prepared = prepareScoreVersions(ORG, items, drawn, {
       modelVersionId: null,
       scoredAt: at
     });
@@ -154,9 +194,9 @@ describe('score versions repository', () => {
   test('the 7-day baseline is the latest version scored at or before the cut-off', async () => {
     const a = ids.get('A')!;
     const [v1] = await listScoreHistory(db, ORG, a);
-    const drawn = await allocateScoreVersionIds(db.sql, [v1!.id, null]);
-    assert.deepEqual(drawn.previousVersions, [1, 0], 'the previous version is looked up by id');
-    assert.equal(new Set(drawn.ids).size, 2);
+    const drawn = await drawScoreVersionIds(db.sql, 2);
+    assert.equal(new Set(drawn).size, 2);
+    assert.ok(Number(drawn[0]) > v1!.id, 'ids drawn later are larger');
     const later = new Date('2024-06-05T00:00:00Z');
     await insertFewScoreVersions(db.sql, ORG, [version('A', 0.5, v1!.id, 2)], {
       modelVersionId: null,

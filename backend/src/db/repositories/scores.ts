@@ -33,7 +33,7 @@ export interface NewScoreVersion {
 export interface PreparedScoreVersions {
   dealIds: number[];
   previousScoreIds: (number | null)[];
-  /** Drawn from the sequence beforehand (allocateScoreVersionIds). */
+  /** Drawn from the sequence beforehand (drawScoreVersionIds). */
   ids: string[];
   versions: number[];
   resultHashes: string[];
@@ -46,8 +46,50 @@ export interface WrittenScoreVersion {
   version: number;
 }
 
-/** What `factors` holds: the exact explanation (baseline + every contribution = logit). */
-export type StoredFactors = Explanation;
+/**
+ * What `factors` holds: the exact explanation's baseline and every contribution (baseline +
+ * contributions = logit). `raising` / `lowering` (the top three each way) are not stored: they
+ * are the same factors again and would make the document half as large once more, which is the
+ * bulk of a batch rescore's write cost. They are derived on read (explanationFromStored);
+ * versions stored before this carry them, and those are used as stored.
+ */
+export interface StoredFactors {
+  baseline: number;
+  contributions: Factor[];
+  raising?: Factor[];
+  lowering?: Factor[];
+}
+
+/**
+ * The three factors with the largest contribution of this sign (positive for 1, negative for
+ * -1), largest effect first; ties keep the earlier factor. The scoring core's rule for
+ * Explanation.raising / lowering (scoreDealsWithState), so a derived list equals the scored one.
+ */
+export function topFactors(contributions: Factor[], sign: 1 | -1): Factor[] {
+  const top: Factor[] = [];
+  for (const f of contributions) {
+    const v = sign * f.contribution;
+    if (!(v > 0)) continue;
+    let at = top.length;
+    while (at > 0 && v > sign * (top[at - 1] as Factor).contribution) at--;
+    if (at < 3) {
+      top.splice(at, 0, f);
+      if (top.length > 3) top.pop();
+    }
+  }
+  return top;
+}
+
+/** The full explanation of a stored factors document (raising / lowering derived if absent). */
+export function explanationFromStored(stored: StoredFactors): Explanation {
+  const contributions = stored.contributions;
+  return {
+    baseline: stored.baseline,
+    contributions,
+    raising: stored.raising ?? topFactors(contributions, 1),
+    lowering: stored.lowering ?? topFactors(contributions, -1)
+  };
+}
 
 /** COPY text format: backslash, tab, newline and carriage return are escaped. */
 function copyText(value: string): string {
@@ -60,33 +102,20 @@ const num = (x: number | null | undefined): string =>
   x === null || x === undefined ? '\\N' : String(x);
 
 /**
- * For versions about to be written: a new id from the sequence for each, and the version
- * number of each one's previous score (`previousScoreIds[i]`; 0 when null), in one query.
+ * `count` new score version ids from the sequence, in one query. Draw them only after reading
+ * the deals they are for: a deal's version ids must grow (the writeback outbox orders a deal's
+ * scores by id), and an id drawn before the read could be smaller than one another writer drew
+ * and stored in between (the pointer compare-and-swap would not notice).
  */
-export async function allocateScoreVersionIds(
-  sql: Queryable,
-  previousScoreIds: (number | null)[]
-): Promise<{ ids: string[]; previousVersions: number[] }> {
-  if (previousScoreIds.length === 0) return { ids: [], previousVersions: [] };
-  const rows = await sql<{ id: string; previous: number | null }[]>`
-    SELECT nextval('score_versions_id_seq')::text AS id,
-      (SELECT s.version FROM score_versions s WHERE s.id = p.prev) AS previous
-    FROM unnest(${previousScoreIds}::bigint[]) WITH ORDINALITY AS p(prev, i)
-    ORDER BY p.i`;
-  return {
-    ids: rows.map((r) => r.id),
-    previousVersions: rows.map((r, i) => {
-      if (r.previous === null && previousScoreIds[i] !== null) {
-        throw new Error(`score version ${previousScoreIds[i]} not found`);
-      }
-      return r.previous ?? 0;
-    })
-  };
+export async function drawScoreVersionIds(sql: Queryable, count: number): Promise<string[]> {
+  if (count <= 0) return [];
+  const rows = await sql<{ id: string }[]>`
+    SELECT nextval('score_versions_id_seq')::text AS id FROM generate_series(1, ${count}::int)`;
+  return rows.map((r) => r.id);
 }
 
 // The factors column is the hot part of a batch write. Serialized here rather than with
-// JSON.stringify: labels repeat across deals (escaped once and cached), and a factor shown in
-// `raising` / `lowering` is the same object as in `contributions` (serialized once).
+// JSON.stringify: labels repeat across deals (escaped once and cached).
 const quotedLabels = new Map<string, string>();
 const MAX_QUOTED_LABELS = 50_000;
 
@@ -103,26 +132,25 @@ function copyJsonString(value: string): string {
 
 const jsonNumber = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
 
+/** The stored factors document of an explanation: its baseline and contributions. */
+export function storedFactors(e: Explanation): StoredFactors {
+  return { baseline: e.baseline, contributions: e.contributions };
+}
+
 /**
- * The explanation as JSON, escaped for COPY text: the same document as
- * JSON.stringify({ baseline, contributions, raising, lowering }).
+ * The stored factors document as JSON, escaped for COPY text: the same document as
+ * JSON.stringify(storedFactors(e)).
  */
 export function explanationCopyJson(e: Explanation): string {
-  const done = new Map<Factor, string>();
-  const factor = (f: Factor): string => {
-    let out = done.get(f);
-    if (out === undefined) {
-      out =
-        `{"feature":${copyJsonString(f.feature)},"label":${copyJsonString(f.label)},` +
-        `"contribution":${jsonNumber(f.contribution)}}`;
-      done.set(f, out);
-    }
-    return out;
-  };
-  return (
-    `{"baseline":${jsonNumber(e.baseline)},"contributions":[${e.contributions.map(factor).join(',')}],` +
-    `"raising":[${e.raising.map(factor).join(',')}],"lowering":[${e.lowering.map(factor).join(',')}]}`
-  );
+  let out = `{"baseline":${jsonNumber(e.baseline)},"contributions":[`;
+  const list = e.contributions;
+  for (let i = 0; i < list.length; i++) {
+    const f = list[i] as Factor;
+    out +=
+      `${i === 0 ? '' : ','}{"feature":${copyJsonString(f.feature)},"label":${copyJsonString(f.label)},` +
+      `"contribution":${jsonNumber(f.contribution)}}`;
+  }
+  return `${out}]}`;
 }
 
 /** The COPY text (one line per version) of score versions with their allocated ids. */
@@ -231,7 +259,7 @@ export async function insertFewScoreVersions(
         ${col((v) => v.version)}::int[], ${col((v) => v.result.probability)}::float8[],
         ${col((v) => v.result.riskBand)}::text[], ${col((v) => v.result.confidence)}::text[],
         ${col((v) => v.result.method)}::text[],
-        ${col((v) => JSON.stringify(v.result.explanation))}::text[],
+        ${col((v) => JSON.stringify(storedFactors(v.result.explanation)))}::text[],
         ${col((v) => v.result.rsfs?.rsfs ?? null)}::float8[],
         ${col((v) => v.result.rsfs?.band ?? null)}::text[],
         ${col((v) => v.result.rsfs?.n ?? null)}::int[],
@@ -289,7 +317,7 @@ export interface ScoreVersionRecord {
   riskBand: RiskBand;
   confidence: Confidence;
   method: ScoreMethod;
-  factors: StoredFactors;
+  factors: Explanation;
   rsfs: number | null;
   rsfsBand: RsfsBand | null;
   rsfsSampleSize: number | null;
@@ -330,7 +358,7 @@ function toVersion(r: VersionRow): ScoreVersionRecord {
     riskBand: r.risk_band,
     confidence: r.confidence,
     method: r.method,
-    factors: r.factors,
+    factors: explanationFromStored(r.factors),
     rsfs: r.rsfs,
     rsfsBand: r.rsfs_band,
     rsfsSampleSize: r.rsfs_sample_size,
@@ -383,7 +411,7 @@ export interface LatestScoreRow {
   rsfsSampleSize: number | null;
   confidence: Confidence;
   method: ScoreMethod;
-  factors: StoredFactors;
+  factors: Explanation;
   version: number;
   scoredAt: Date;
 }
@@ -420,7 +448,7 @@ function toLatest(r: LatestRow): LatestScoreRow {
     rsfsSampleSize: r.rsfs_sample_size,
     confidence: r.confidence,
     method: r.method,
-    factors: r.factors,
+    factors: explanationFromStored(r.factors),
     version: r.version,
     scoredAt: asDate(r.scored_at)
   };
