@@ -1,6 +1,6 @@
 // Stable hash of what would be stored or written back for a score: if it is unchanged, the
 // caller stores no new score version. Numbers are rounded to what is shown or stored.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Factor, ScoreResult } from './types.ts';
 
 function r4(x: number): string {
@@ -33,5 +33,7 @@ export function resultHash(r: ScoreResult): string {
     rsfs,
     coLeads
   ].join('\n');
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+  // One-shot hash(): the same digest as createHash('sha256'), at a fraction of the call cost
+  // (it runs once per deal in every batch rescore).
+  return hash('sha256', canonical, 'hex').slice(0, 32);
 }
