@@ -46,6 +46,8 @@ async function startMain(role: string, extra: Record<string, string> = {}) {
     stdio: ['ignore', 'pipe', 'pipe']
   });
   const lines: string[] = [];
+  const stderr: string[] = [];
+  child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -60,7 +62,7 @@ async function startMain(role: string, extra: Record<string, string> = {}) {
     });
     child.once('exit', (code) => reject(new Error(`exited ${code}: ${lines.join('\n')}`)));
   });
-  return { child, url, lines };
+  return { child, url, lines, stderr };
 }
 
 test(
@@ -112,7 +114,7 @@ test(
   '--role worker serves its job metrics on /metrics (it has no HTTP app) and stops on SIGTERM',
   { timeout: 180_000 },
   async () => {
-    const { child, url } = await startMain('worker', { METRICS_PORT: '0' });
+    const { child, url, lines, stderr } = await startMain('worker', { METRICS_PORT: '0' });
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
     assert.equal(res.status, 200);
@@ -121,6 +123,6 @@ test(
       child.once('exit', (code) => resolve(code))
     );
     child.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    assert.equal(await exited, 0, `stdout:\n${lines.join('\n')}\nstderr:\n${stderr.join('')}`);
   }
 );

@@ -121,6 +121,17 @@ export function startWorkers(opts: WorkerSetOptions): WorkerSet {
   return {
     workers: workers.map((w) => w.worker),
     async close() {
+      // A worker closed while its Redis connections are still initializing emits a late
+      // "Connection is closed" error that nothing listens to any more, which crashed the
+      // process (a SIGTERM right after start). Let them finish first, for at most 5 s.
+      await Promise.allSettled(
+        workers.map((w) =>
+          Promise.race([
+            w.worker.waitUntilReady(),
+            new Promise((resolve) => setTimeout(resolve, 5_000).unref())
+          ])
+        )
+      );
       await Promise.allSettled(workers.map((w) => w.worker.close()));
       for (const w of workers) w.connection.disconnect();
     }
