@@ -127,7 +127,10 @@ export class CsvReader {
     const fields: string[] = [];
     let i = start;
     for (;;) {
-      // One field starting at i.
+      // One field starting at i. A quoted field ends at its closing quote; an unquoted one, or
+      // a quoted one with text after its closing quote, is kept as written up to the delimiter
+      // found from `scanFrom`.
+      let scanFrom = i;
       if (s.charCodeAt(i) === QUOTE) {
         let value = '';
         let j = i + 1;
@@ -157,20 +160,9 @@ export class CsvReader {
           fields.push(value);
           return { fields, end };
         }
-        // Text after the closing quote: the field is kept as written up to the delimiter.
-        const d = delimiterAt(s, close);
-        if (d === -1 && !final) return null;
-        const stop = d === -1 ? len : d;
-        fields.push(s.slice(i, stop));
-        if (stop < len && s.charCodeAt(stop) === COMMA) {
-          i = stop + 1;
-          continue;
-        }
-        const end = this.recordEnd(s, stop, final);
-        if (end === -1) return null;
-        return { fields, end };
+        scanFrom = close; // text after the closing quote
       }
-      const d = delimiterAt(s, i);
+      const d = delimiterAt(s, scanFrom);
       if (d === -1 && !final) return null;
       const stop = d === -1 ? len : d;
       fields.push(s.slice(i, stop));
