@@ -3,6 +3,7 @@
 // never an older version over a newer one), the reps, the quarantined rows and the run's running
 // totals. Each batch commits on its own, so a failure later in the file loses nothing accepted.
 import type postgres from 'postgres';
+import { copyText } from '../db/copyText.ts';
 import { copyIn } from '../db/repositories/deals.ts';
 import type { Placed } from './duplicates.ts';
 import type { CanonicalRow, Severity } from './validateRow.ts';
@@ -81,19 +82,6 @@ const RANK: Record<Outcome, number> = { unchanged: 0, updated: 1, inserted: 2 };
 // Rows go to Postgres with COPY (text format): the cheapest way in, for both sides. A first
 // import COPYs straight into deals; every other batch COPYs into a temporary staging table
 // (import_staging, created per run by createStaging) and upserts from there in one statement.
-
-const COPY_SPECIAL = /[\\\t\n\r]/;
-const COPY_ESCAPES: Record<string, string> = {
-  '\\': '\\\\',
-  '\t': '\\t',
-  '\n': '\\n',
-  '\r': '\\r'
-};
-
-/** A value in COPY text format: backslash, tab, LF and CR escaped (NUL never gets this far). */
-export function copyText(value: string): string {
-  return COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : value;
-}
 
 /**
  * A row's stored fields as COPY text, tab-separated, in the order of DEAL_COLUMNS after org_id

@@ -4,6 +4,7 @@
 // are never touched by scoring.
 import type postgres from 'postgres';
 import type { Database } from '../client.ts';
+import { copyText } from '../copyText.ts';
 import { asDate, copyIn, type Queryable } from './deals.ts';
 import type { CoLeadCandidate, CoLeadState } from '../../scoring/types.ts';
 
@@ -124,13 +125,6 @@ export async function replaceCoLeadSuggestions(
     for (const c of stale) touched.add(Number(c.deal_id));
   }
   return touched;
-}
-
-/** COPY text format: backslash, tab, newline and carriage return are escaped. */
-function copyText(value: string): string {
-  return /[\\\t\n\r]/.test(value)
-    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
-    : value;
 }
 
 /**

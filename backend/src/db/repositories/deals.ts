@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type postgres from 'postgres';
 import type { Database } from '../client.ts';
+import { copyText } from '../copyText.ts';
 import type { Deal, Outcome } from '../../scoring/types.ts';
 
 /** Anything that runs queries: the pool or a transaction. */
@@ -546,13 +547,10 @@ export async function countDeals(
   return { total: Number(rows[0]?.total ?? 0), open: Number(rows[0]?.open ?? 0) };
 }
 
-function copyText(value: string | number | null): string {
+/** A column value in COPY text format: NULL as \N, numbers as written, text escaped. */
+function copyValue(value: string | number | null): string {
   if (value === null) return '\\N';
-  if (typeof value === 'number') return String(value);
-  // COPY text format: backslash, tab, newline and carriage return must be escaped.
-  return /[\\\t\n\r]/.test(value)
-    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
-    : value;
+  return typeof value === 'number' ? String(value) : copyText(value);
 }
 
 /**
@@ -595,7 +593,7 @@ export async function copyNewDeals(
           JSON.stringify(d.attributes ?? {}),
           contentHash(d)
         ]
-          .map(copyText)
+          .map(copyValue)
           .join('\t') + '\n';
     }
     await sql.begin((tx) =>

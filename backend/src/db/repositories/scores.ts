@@ -1,6 +1,7 @@
 // Score versions: an append-only history per deal. A new row is written only when the result's
 // hash differs from the deal's latest; deals.latest_score_id/hash point at the newest row.
 import type { Database } from '../client.ts';
+import { copyText } from '../copyText.ts';
 import type postgres from 'postgres';
 import { asDate, copyIn, type Queryable } from './deals.ts';
 import type {
@@ -89,13 +90,6 @@ export function explanationFromStored(stored: StoredFactors): Explanation {
     raising: stored.raising ?? topFactors(contributions, 1),
     lowering: stored.lowering ?? topFactors(contributions, -1)
   };
-}
-
-/** COPY text format: backslash, tab, newline and carriage return are escaped. */
-function copyText(value: string): string {
-  return /[\\\t\n\r]/.test(value)
-    ? value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
-    : value;
 }
 
 const num = (x: number | null | undefined): string =>
