@@ -1,6 +1,6 @@
 // Shared set-up for the end-to-end, fault and benchmark runs: configuration, a registered org
 // with its webhook keys (and, with an emulator, its connected app), and signed requests.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { SignJWT, importPKCS8 } from 'jose';
 import type { Config } from '../../backend/src/config.ts';
 import { loadConfig } from '../../backend/src/config.ts';
@@ -9,6 +9,7 @@ import { registerOrg } from '../../backend/src/db/repositories/orgs.ts';
 import { toId18 } from '../../backend/src/crm/salesforceId.ts';
 import { signStandardWebhook } from '../../backend/src/webhooks/standardWebhooks.ts';
 import type { SalesforceEmulator, EmulatedOrg } from '../sf-emulator/emulator.ts';
+import { generateRsaKeyPair } from '../sf-emulator/keys.ts';
 import { redisUrl, uniquePrefix } from '../support/redis.ts';
 
 export function testConfig(databaseUrl: string, overrides: Partial<Config> = {}): Config {
@@ -22,14 +23,6 @@ export function testConfig(databaseUrl: string, overrides: Partial<Config> = {})
     PORT: '0',
     ...Object.fromEntries(Object.entries(overrides).map(([k, v]) => [k, String(v)]))
   });
-}
-
-function rsaPem() {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString()
-  };
 }
 
 /** A valid 18-character org id no one else uses. */
@@ -60,9 +53,9 @@ export async function registerTestOrg(
   config: Config,
   emulator?: SalesforceEmulator
 ): Promise<TestOrg> {
-  const webhook = rsaPem();
+  const webhook = await generateRsaKeyPair();
   const webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
-  const app = rsaPem();
+  const app = await generateRsaKeyPair();
   let orgId = randomOrgId();
   let sf: EmulatedOrg | undefined;
   let loginUrl = 'https://login.salesforce.com';

@@ -57,7 +57,7 @@ async function errorOf(p: PromiseLike<unknown>): Promise<Error & { errorCode?: s
 
 before(async () => {
   emulator = await SalesforceEmulator.start({ pageSize: 3, now: () => clock });
-  keys = testKeys();
+  keys = await testKeys();
   org = emulator.addOrg({ publicKeyPem: keys.publicKeyPem, name: 'Acme' });
   other = emulator.addOrg({ publicKeyPem: keys.publicKeyPem, name: 'Globex' });
   ownerId = org.insert('User', {
@@ -126,7 +126,7 @@ describe('OAuth 2.0 JWT bearer flow', () => {
   const refusals: [string, () => Promise<Record<string, unknown>>, string, string][] = [
     [
       'signed with another key',
-      async () => ({ key: generateRsaKeyPair().privateKeyPem }),
+      async () => ({ key: (await generateRsaKeyPair()).privateKeyPem }),
       'invalid_grant',
       'invalid assertion'
     ],

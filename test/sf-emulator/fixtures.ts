@@ -18,8 +18,8 @@ export interface EmulatedOrgSetup {
 }
 
 /** Generating RSA keys is slow-ish; tests share one pair unless they need their own. */
-let sharedKeys: KeyPairPem | undefined;
-export function testKeys(): KeyPairPem {
+let sharedKeys: Promise<KeyPairPem> | undefined;
+export function testKeys(): Promise<KeyPairPem> {
   sharedKeys ??= generateRsaKeyPair();
   return sharedKeys;
 }
@@ -39,7 +39,7 @@ export async function startEmulatedOrg(
   opts: EmulatorOptions & { orgName?: string; keys?: KeyPairPem } = {}
 ): Promise<EmulatedOrgSetup> {
   const emulator = await SalesforceEmulator.start(opts);
-  const keys = opts.keys ?? testKeys();
+  const keys = opts.keys ?? (await testKeys());
   const org = emulator.addOrg({ publicKeyPem: keys.publicKeyPem, name: opts.orgName ?? 'Acme' });
   return { emulator, org, keys, connection: connectionFor(emulator, org, keys) };
 }

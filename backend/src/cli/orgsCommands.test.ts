@@ -55,7 +55,7 @@ before(async () => {
   db = await createTestDatabase();
   setup = await startEmulatedOrg();
   dir = await mkdtemp(join(tmpdir(), 'orgs-cli-'));
-  const webhookKeys = generateRsaKeyPair();
+  const webhookKeys = await generateRsaKeyPair();
   files = {
     privateKey: join(dir, 'key.pem'),
     publicKey: join(dir, 'webhook.pub.pem'),
@@ -221,7 +221,7 @@ describe('orgs:check', () => {
   });
 
   test('a certificate mismatch is reported as invalid_grant', async () => {
-    const other = generateRsaKeyPair();
+    const other = await generateRsaKeyPair();
     await writeFile(files.privateKey, other.privateKeyPem);
     assert.equal(await add(addArgs(), io().io), 0);
     await writeFile(files.privateKey, setup.keys.privateKeyPem);

@@ -72,7 +72,7 @@ describe('JWT bearer authentication', () => {
   });
 
   test('a refused assertion is a SalesforceAuthError and is not retried', async () => {
-    const other = generateRsaKeyPair();
+    const other = await generateRsaKeyPair();
     const c = new SalesforceClient({ ...setup.connection, privateKeyPem: other.privateKeyPem });
     await assert.rejects(c.limits(), (err: unknown) => {
       assert.ok(err instanceof SalesforceAuthError);

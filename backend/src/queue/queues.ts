@@ -42,7 +42,15 @@ export function createQueues(
   onError: (err: Error) => void = () => {}
 ): Queues {
   const make = (name: QueueName) => {
-    const queue = new Queue(name, { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+    const queue = new Queue(name, {
+      connection,
+      prefix,
+      defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      // BullMQ's version check is one INFO on connecting, and it keeps that promise: had it timed
+      // out once (the producer's 1 s command timeout during a stall), every later add() of this
+      // queue would reject with it until a restart. The workers' own connections still check it.
+      skipVersionCheck: true
+    });
     queue.on('error', onError);
     return queue;
   };

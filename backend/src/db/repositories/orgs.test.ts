@@ -19,7 +19,7 @@ let db: TestDatabase;
 const key = Buffer.alloc(32, 3);
 const A = '00D5g0000000001EAA';
 const B = '00D5g0000000002EAA';
-const pem = generateRsaKeyPair().privateKeyPem;
+const pem = (await generateRsaKeyPair()).privateKeyPem;
 
 function registration(id: string, name: string) {
   return {
