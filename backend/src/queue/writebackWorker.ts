@@ -15,7 +15,7 @@ import {
   markFailed,
   markUnchanged,
   markWritten,
-  nextDueAt,
+  msUntilNextFlush,
   releaseClaims,
   type OutboxObject,
   type OutboxRow
@@ -225,12 +225,14 @@ export function writebackProcessor(deps: WritebackDeps) {
       if (!full || (await countDuePending(database, orgId)) < BATCH) break;
     }
 
-    // Rows backing off (or left for the next job) need a flush when they come due; rows that
-    // arrived during this flush wait the usual batching delay, so the next call is full too.
-    const due = await nextDueAt(database, orgId);
-    if (due) {
-      const wait = Math.max(due.getTime() - Date.now() + 50, deps.batchDelayMs ?? 0);
-      await addWriteback(deps.writebackQueue, orgId, wait);
+    // Rows still pending (arrived during this flush, backing off, or left over) get the next
+    // flush when the first of them comes due: its batching window counts from when it began
+    // to wait, not from the end of this flush, so a flush's own duration adds no latency. Under
+    // a backlog (rows overdue at once) flushes stay a quarter window apart, so calls stay full.
+    const batchDelayMs = deps.batchDelayMs ?? 0;
+    const wait = await msUntilNextFlush(database, orgId, batchDelayMs);
+    if (wait !== null) {
+      await addWriteback(deps.writebackQueue, orgId, Math.max(wait, batchDelayMs / 4));
     }
     return total;
   };

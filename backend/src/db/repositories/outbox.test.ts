@@ -6,7 +6,7 @@ import {
   markFailed,
   markUnchanged,
   markWritten,
-  nextDueAt,
+  msUntilNextFlush,
   orgsWithDuePending,
   outboxCounts,
   payloadHash,
@@ -114,8 +114,8 @@ describe('outbox repository', () => {
       0,
       'backing off'
     );
-    const due = await nextDueAt(db, org);
-    assert.ok(due && due.getTime() > Date.now() + 50_000);
+    const wait = await msUntilNextFlush(db, org, 600);
+    assert.ok(wait !== null && wait > 50_000 && wait <= 60_000, `waits out the backoff: ${wait}`);
     await db.sql`UPDATE writeback_outbox SET retry_at = now() WHERE org_id = ${org}`;
     [r] = await claimPending(db, org, 'Opportunity', { limit: 10, leaseMs: 60_000 });
     const out = await markFailed(
@@ -151,6 +151,33 @@ describe('outbox repository', () => {
       { maxAttempts: 5, baseMs: 1000, maxMs: 1000 }
     );
     assert.equal((await row(org, '006A')).status, 'parked');
+  });
+
+  test('the next flush is due one batching window after the oldest pending row began to wait', async () => {
+    const org = 'org-window';
+    assert.equal(await msUntilNextFlush(db, org, 600), null, 'nothing pending');
+    await upsertOutbox(db, org, [opp('006A', 1, 1)]);
+    const fresh = await msUntilNextFlush(db, org, 600);
+    assert.ok(fresh !== null && fresh > 400 && fresh <= 600, `a whole window: ${fresh}`);
+    await db.sql`UPDATE writeback_outbox SET updated_at = now() - interval '2 seconds' WHERE org_id = ${org}`;
+    // A newer payload for the waiting record does not restart its wait.
+    await upsertOutbox(db, org, [opp('006A', 2, 2)]);
+    await upsertOutbox(db, org, [opp('006B', 1, 3)]);
+    assert.equal(await msUntilNextFlush(db, org, 600), 0, 'the oldest is overdue');
+    // A claimed row is not due until its lease ends; the other one decides.
+    await claimPending(db, org, 'Opportunity', { limit: 1, leaseMs: 60_000 });
+    const next = await msUntilNextFlush(db, org, 600);
+    assert.ok(next !== null && next > 400 && next <= 600, `the unclaimed row's window: ${next}`);
+    // A row written and changed again starts a new wait.
+    const [a] =
+      await db.sql`SELECT id, payload_hash FROM writeback_outbox WHERE org_id = ${org} AND record_key = '006A'`;
+    await markWritten(db, [{ id: Number(a!.id), payloadHash: a!.payload_hash as string }]);
+    await db.sql`UPDATE writeback_outbox SET updated_at = now() - interval '2 seconds' WHERE org_id = ${org} AND record_key = '006A'`;
+    await upsertOutbox(db, org, [opp('006A', 3, 4)]);
+    assert.ok(
+      Date.now() - new Date((await row(org, '006A')).updated_at as string).getTime() < 1_000,
+      'waits from now'
+    );
   });
 
   test('the sweeper sees orgs with due, unclaimed pending rows older than the threshold', async () => {

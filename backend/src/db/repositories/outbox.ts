@@ -84,7 +84,11 @@ export async function upsertOutbox(
     ON CONFLICT (org_id, object_type, record_key) DO UPDATE SET
       payload = EXCLUDED.payload, payload_hash = EXCLUDED.payload_hash,
       source_seq = EXCLUDED.source_seq, status = 'pending', attempts = 0, last_error = NULL,
-      retry_at = NULL, updated_at = now()
+      retry_at = NULL,
+      -- A pending row keeps the time it began to wait: the batching window and the sweeper
+      -- count from it, so a record that keeps changing is not held back by each change.
+      updated_at = CASE WHEN writeback_outbox.status = 'pending'
+        THEN writeback_outbox.updated_at ELSE now() END
     WHERE writeback_outbox.payload_hash <> EXCLUDED.payload_hash
       AND (writeback_outbox.source_seq IS NULL OR EXCLUDED.source_seq IS NULL
            OR writeback_outbox.source_seq <= EXCLUDED.source_seq)
@@ -240,14 +244,28 @@ export async function countDuePending(database: Runner, orgId: string): Promise<
   return rows[0]?.n ?? 0;
 }
 
-/** Earliest time a pending row of the org becomes due (null: none pending). */
-export async function nextDueAt(database: Runner, orgId: string): Promise<Date | null> {
-  const rows = await database.sql<{ due: Date | string | null }[]>`
-    SELECT min(GREATEST(COALESCE(retry_at, now()), COALESCE(claimed_until, now()))) AS due
-    FROM writeback_outbox WHERE org_id = ${orgId} AND status = 'pending'`;
-  const due = rows[0]?.due ?? null;
-  // drizzle's driver leaves timestamps as text on raw queries.
-  return due === null ? null : new Date(due);
+/**
+ * Milliseconds until the org's next flush should run (null: nothing pending): a pending row is
+ * due when its batching window (`batchDelayMs` from when it began to wait) has passed, its
+ * backoff is over and no claim holds it. Computed by Postgres against its own clock, so the
+ * app servers' clocks do not matter.
+ */
+export async function msUntilNextFlush(
+  database: Runner,
+  orgId: string,
+  batchDelayMs: number
+): Promise<number | null> {
+  const rows = await database.sql<{ ms: number | null }[]>`
+    SELECT CASE WHEN due IS NULL THEN NULL
+      ELSE GREATEST(0, ceil(extract(epoch FROM due - now()) * 1000))::int END AS ms
+    FROM (
+      SELECT min(GREATEST(
+        updated_at + make_interval(secs => ${batchDelayMs / 1000}),
+        COALESCE(retry_at, '-infinity'), COALESCE(claimed_until, '-infinity')
+      )) AS due
+      FROM writeback_outbox WHERE org_id = ${orgId} AND status = 'pending'
+    ) d`;
+  return rows[0]?.ms ?? null;
 }
 
 /** Counts by status, for operators and tests. */
