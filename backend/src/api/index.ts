@@ -148,7 +148,7 @@ async function apiPlugin(app: FastifyInstance, opts: ApiPluginOptions): Promise<
         allowedAud: config.DI_JWT_AUDIENCE,
         requiredClaims: ['exp', 'iss', 'aud', 'sub']
         // No verifier cache here: the authenticator keeps verified tokens by their exact text
-        // (auth.ts, verifiedTokenCache), which spares the token hash fast-jwt's cache computes.
+        // (webhooks/verifiedTokens.ts), which spares the token hash fast-jwt's cache computes.
       }
     });
     const authenticator = createAuthenticator(secured, database, config.DI_JWT_AUDIENCE);

@@ -3,6 +3,7 @@
 // Used by the webhook route and by API routes Salesforce calls.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { verifiedTokenCache } from './verifiedTokens.ts';
 
 /** Longest lifetime (exp - iat) accepted: a captured token is useless soon after. */
 export const MAX_TOKEN_LIFETIME_S = 300;
@@ -54,42 +55,29 @@ export function unverifiedIssuer(token: string): string {
   return claims.iss;
 }
 
-/**
- * Tokens that verified, by their exact text. A sender reuses its token for every call while it
- * lives (minutes at most, MAX_TOKEN_LIFETIME_S), and an RS256 check through WebCrypto costs
- * ~0.5 ms: the first call pays it, later ones compare strings. An entry counts only for the
- * same key, issuer and audience, from when it was checked until the token's exp; failures are
- * never kept, so a forged, expired or re-keyed token is always checked (and refused).
- */
-interface VerifiedToken {
+/** Org-signed tokens that verified, with what they were checked against (see verifiedTokens). */
+const verifiedTokens = verifiedTokenCache<{
   publicKeyPem: string;
   orgId: string;
   audience: string;
   payload: Readonly<JWTPayload>;
-  from: number;
-  until: number;
-}
-const verifiedTokens = new Map<string, VerifiedToken>();
-const VERIFIED_MAX = 10_000;
+}>((MAX_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S) * 1000);
 
+/** The claims of a token that verified before against the same key, issuer and audience. */
 function cachedVerification(
   token: string,
   publicKeyPem: string,
   expect: { orgId: string; audience: string },
   nowMs: number
 ): Readonly<JWTPayload> | null {
-  const hit = verifiedTokens.get(token);
-  if (!hit) return null;
-  if (nowMs >= hit.until) {
-    verifiedTokens.delete(token);
-    return null;
-  }
+  const hit = verifiedTokens.get(token, nowMs);
+  if (!hit || nowMs < hit.from) return null;
+  const { value } = hit;
   const same =
-    hit.publicKeyPem === publicKeyPem &&
-    hit.orgId === expect.orgId &&
-    hit.audience === expect.audience &&
-    nowMs >= hit.from;
-  return same ? hit.payload : null;
+    value.publicKeyPem === publicKeyPem &&
+    value.orgId === expect.orgId &&
+    value.audience === expect.audience;
+  return same ? value.payload : null;
 }
 
 /** Verifies the token against the org's registered public key; returns its claims. */
@@ -125,16 +113,18 @@ export async function verifyOrgJwt(
   if (typeof payload.iat === 'number' && payload.iat > nowS + CLOCK_TOLERANCE_S) {
     throw new OrgJwtError('JWT iat is in the future');
   }
-  if (verifiedTokens.size >= VERIFIED_MAX) verifiedTokens.clear();
-  verifiedTokens.set(token, {
-    publicKeyPem,
-    orgId: expect.orgId,
-    audience: expect.audience,
-    payload: Object.freeze({ ...payload }),
-    from: now.getTime(),
-    // Not beyond exp itself (the clock tolerance applies to full checks only).
-    until: exp * 1000
-  });
+  // Kept until exp itself at most (the clock tolerance applies to full checks only).
+  verifiedTokens.set(
+    token,
+    {
+      publicKeyPem,
+      orgId: expect.orgId,
+      audience: expect.audience,
+      payload: Object.freeze({ ...payload })
+    },
+    exp,
+    now.getTime()
+  );
   return payload;
 }
 
