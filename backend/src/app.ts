@@ -68,10 +68,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: config.DI_WEBHOOK_BODY_LIMIT
   });
 
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  // The probes are exempt from the overload guard (a route's own pressureHandler that returns
+  // nothing lets the request through): they report on the process and its dependencies, not
+  // its load. A liveness 503 under load, or after the start-up stall, gets a process killed.
+  const probe = { schema: { hide: true }, config: { pressureHandler: () => undefined } };
+  app.get('/healthz', probe, async () => ({ status: 'ok' }));
 
   const probeMs = deps.readinessTimeoutMs ?? 1_000;
-  app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+  app.get('/readyz', probe, async (request, reply) => {
     const [pg, rd] = await Promise.allSettled([
       withDeadline(database.sql`SELECT 1`.execute(), probeMs),
       pingRedis(redis, probeMs)

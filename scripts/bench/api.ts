@@ -11,16 +11,22 @@
 //   api_rps     requests/s served (2xx) during the measured window
 //   api_p99_ms  99th percentile latency in ms (target <= 20); api_p50_ms, api_max_ms beside it
 //   api_server_cpu_us_per_request  server CPU time (user + system) per request in the window
+//   api_pg_cpu_us_per_request      CPU of the server's Postgres backends per request
+//   api_server_loop_delay_p99_ms   the server's event-loop delay (p99) in the window: time a
+//                                  ready request waits before the server can look at it
+//   api_client_loop_delay_p99_ms   the same in the load generator (its lag counts as latency)
 //   api_load_average               1-minute load average at the end of the window
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { openLoop, type OpenLoopResult } from './openLoop.ts';
+import { postgresCpu } from './postgresCpu.ts';
 import { createTestDatabase } from '../../test/support/database.ts';
 import { seedOrg } from '../../test/api/seed.ts';
 import { testConfig } from '../../test/api/harness.ts';
@@ -71,10 +77,17 @@ async function serve(): Promise<void> {
   const profiler = process.env.BENCH_API_CPU_PROF
     ? windowProfiler(process.env.BENCH_API_CPU_PROF)
     : null;
+  // Event-loop delay over the same window (1 ms resolution), reset when the window starts.
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   process.on('message', (msg) => {
     if (msg !== 'cpu') return;
     const cpu = process.cpuUsage();
-    void (profiler ? profiler.toggle() : Promise.resolve()).then(() => process.send?.({ cpu }));
+    const loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
+    loopDelay.reset();
+    void (profiler ? profiler.toggle() : Promise.resolve()).then(() =>
+      process.send?.({ cpu, loopDelayP99Ms })
+    );
   });
   process.once('SIGTERM', () => void stop());
   process.once('disconnect', () => void stop());
@@ -139,14 +152,17 @@ async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; 
   return { child, port };
 }
 
-/** CPU time (user + system, microseconds) the server process has used so far. */
-async function serverCpu(child: ChildProcess): Promise<number> {
-  const reply = new Promise<number>((resolve) => {
+/**
+ * CPU time (user + system, microseconds) the server process has used so far, and its p99
+ * event-loop delay (ms) since the previous call.
+ */
+async function serverCpu(child: ChildProcess): Promise<{ cpuUs: number; loopDelayP99Ms: number }> {
+  const reply = new Promise<{ cpuUs: number; loopDelayP99Ms: number }>((resolve) => {
     const onMessage = (msg: unknown) => {
-      const cpu = (msg as { cpu?: NodeJS.CpuUsage }).cpu;
+      const { cpu, loopDelayP99Ms } = msg as { cpu?: NodeJS.CpuUsage; loopDelayP99Ms: number };
       if (cpu) {
         child.off('message', onMessage);
-        resolve(cpu.user + cpu.system);
+        resolve({ cpuUs: cpu.user + cpu.system, loopDelayP99Ms });
       }
     };
     child.on('message', onMessage);
@@ -221,8 +237,17 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
     };
     await measure(RATE / 2, 2); // warm-up: JIT, pool, caches
     const cpuBefore = await serverCpu(server.child);
-    const result = await measure(RATE, seconds);
-    const cpuUs = (await serverCpu(server.child)) - cpuBefore;
+    const clientLoop = monitorEventLoopDelay({ resolution: 1 });
+    clientLoop.enable();
+    const { result, cpuSeconds: pgCpuSeconds } = await postgresCpu(
+      db,
+      new URL(db.url).pathname.slice(1),
+      () => measure(RATE, seconds)
+    );
+    clientLoop.disable();
+    const serverAfter = await serverCpu(server.child);
+    const cpuUs = serverAfter.cpuUs - cpuBefore.cpuUs;
+    const ms = (ns: number) => Math.round(ns / 1e5) / 10;
     if (result.errors > 0 || result.non2xx > 0 || result.timeouts > 0) {
       throw new Error(
         `bench run had ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts`
@@ -234,6 +259,8 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
         `(${process.env.BENCH_API_LOADGEN === 'autocannon' ? 'autocannon' : 'open loop'}): ` +
         `p50 ${result.p50} ms, p90 ${result.p90} ms, p99 ${result.p99} ms, max ${result.max} ms; ` +
         `server CPU ${(cpuUs / 1000 / result.sent).toFixed(2)} ms per request, ` +
+        `Postgres CPU ${pgCpuSeconds === null ? '?' : ((pgCpuSeconds * 1000) / result.sent).toFixed(2)} ms per request, ` +
+        `event-loop delay p99 server ${serverAfter.loopDelayP99Ms.toFixed(1)} ms / client ${ms(clientLoop.percentile(99))} ms, ` +
         `machine load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`
     );
     return {
@@ -244,6 +271,11 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
       // Server CPU (user + system) per request sent in the window, and the machine's load
       // average: wall-clock latency on a shared 2-core machine means little without them.
       api_server_cpu_us_per_request: Math.round(cpuUs / result.sent),
+      ...(pgCpuSeconds === null
+        ? {}
+        : { api_pg_cpu_us_per_request: Math.round((pgCpuSeconds * 1e6) / result.sent) }),
+      api_server_loop_delay_p99_ms: Math.round(serverAfter.loopDelayP99Ms * 10) / 10,
+      api_client_loop_delay_p99_ms: ms(clientLoop.percentile(99)),
       api_load_average: Number(loadavg()[0]!.toFixed(2))
     };
   } finally {

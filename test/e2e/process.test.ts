@@ -61,6 +61,15 @@ async function startMain(role: string, extra: Record<string, string> = {}) {
       }
     });
     child.once('exit', (code) => reject(new Error(`exited ${code}: ${lines.join('\n')}`)));
+    // A start that stalls fails with what the process said so far (where it stopped).
+    setTimeout(() => {
+      reject(
+        new Error(
+          `not running after 60 s; stdout:\n${lines.join('\n')}\nstderr:\n${stderr.join('')}`
+        )
+      );
+      child.kill('SIGKILL');
+    }, 60_000).unref();
   });
   return { child, url, lines, stderr };
 }
@@ -69,7 +78,7 @@ test(
   '--role all starts, answers /healthz and /readyz, and stops cleanly on SIGTERM',
   { timeout: 180_000 },
   async () => {
-    const { child, url, lines } = await startMain('all');
+    const { child, url, lines, stderr } = await startMain('all');
     assert.deepEqual(await (await fetch(`${url}/healthz`)).json(), { status: 'ok' });
     const ready = await fetch(`${url}/readyz`);
     assert.equal(ready.status, 200);
@@ -85,7 +94,7 @@ test(
       child.once('exit', (code) => resolve(code))
     );
     child.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    assert.equal(await exited, 0, `stdout:\n${lines.join('\n')}\nstderr:\n${stderr.join('')}`);
     const messages = lines.map((l) => (JSON.parse(l) as { msg?: string }).msg);
     assert.ok(messages.includes('shutting down: draining requests and jobs'));
     assert.ok(messages.includes('stopped'));

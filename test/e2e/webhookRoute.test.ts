@@ -283,6 +283,43 @@ describe('POST /webhooks/salesforce', () => {
     assert.equal(await rowCount(), before);
   });
 
+  test('overloaded: a webhook is shed with 503 and nothing stored, while the probes still answer', async () => {
+    // A heap limit that is always exceeded: under-pressure sheds every request it guards.
+    const shedding = await buildApp({
+      config,
+      database: db,
+      enqueuer: createEnqueuer(queues, { writebackDelayMs: 300 }),
+      queues,
+      redis,
+      api: { underPressure: { maxHeapUsedBytes: 1, maxEventLoopDelayMs: 0 } }
+    });
+    try {
+      // under-pressure reads the heap on its first sample (after 500 ms): wait for it.
+      for (let i = 0; i < 100 && shedding.memoryUsage().heapUsed === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const before = await rowCount();
+      const res = await shedding.inject({
+        method: 'POST',
+        url: '/webhooks/salesforce',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await orgJwt(org, config.DI_JWT_AUDIENCE)}`
+        },
+        payload: webhookBody(org.orgId, events(1))
+      });
+      assert.equal(res.statusCode, 503);
+      assert.equal(res.headers['retry-after'], '10');
+      assert.equal(await rowCount(), before);
+      const live = await shedding.inject({ method: 'GET', url: '/healthz' });
+      assert.equal(live.statusCode, 200);
+      const ready = await shedding.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(ready.statusCode, 200, ready.body);
+    } finally {
+      await shedding.close();
+    }
+  });
+
   test('with Redis down the event is still stored and accepted; it waits for the sweeper', async () => {
     const dead = createRedis('redis://127.0.0.1:1', 'producer');
     const deadQueues = createQueues(dead, config.DI_QUEUE_PREFIX);
