@@ -5,7 +5,9 @@
 // The app (app.ts as main.ts builds it, with its real hooks: security headers, under-pressure,
 // JWT, RBAC, rate limit, metrics, request logging to /dev/null) runs in a child process so the load generator
 // (open loop at a fixed rate, latency from each request's due time: scripts/bench/openLoop.ts)
-// does not share its event loop. BENCH_API_LOADGEN=autocannon uses autocannon, for comparison.
+// does not share its event loop. BENCH_API_LOADGEN=autocannon uses autocannon, for comparison;
+// BENCH_API_PATH=/healthz sends the same load to the liveness probe instead (no auth, no
+// database): the floor this machine and load generator set, to read the deal figure against.
 // The per-user rate limit is raised for the run: one user sends 10,000 requests here, far over
 // the production budget (600/min); the limiter still runs on every request.
 //   api_rps     requests/s served (2xx) during the measured window
@@ -207,7 +209,8 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
 
     const url = `http://127.0.0.1:${server.port}`;
     const headers = { authorization: `Bearer ${token}` };
-    const path = () => `/api/v1/deals/${ids[next++ % ids.length]}`;
+    const fixedPath = process.env.BENCH_API_PATH;
+    const path = () => fixedPath ?? `/api/v1/deals/${ids[next++ % ids.length]}`;
     const measure = async (rate: number, durationSeconds: number): Promise<LoadResult> => {
       if (process.env.BENCH_API_LOADGEN !== 'autocannon') {
         const r = await openLoop({ url, rate, durationSeconds, connections: 50, headers, path });
@@ -255,7 +258,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
     }
     const rps = result.ok / result.durationSeconds;
     log(
-      `${result.ok} x 200 in ${result.durationSeconds.toFixed(1)} s at ${RATE}/s target ` +
+      `${fixedPath ?? 'GET one deal'}: ${result.ok} x 200 in ${result.durationSeconds.toFixed(1)} s at ${RATE}/s target ` +
         `(${process.env.BENCH_API_LOADGEN === 'autocannon' ? 'autocannon' : 'open loop'}): ` +
         `p50 ${result.p50} ms, p90 ${result.p90} ms, p99 ${result.p99} ms, max ${result.max} ms; ` +
         `server CPU ${(cpuUs / 1000 / result.sent).toFixed(2)} ms per request, ` +
