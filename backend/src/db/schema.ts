@@ -172,10 +172,10 @@ export const scoreVersions = pgTable(
     sourceModstamp: ts('source_modstamp'),
     scoredAt: ts('scored_at').notNull().defaultNow()
   },
-  (t) => [
-    uniqueIndex('score_versions_deal_version_uq').on(t.dealId, t.version),
-    index('score_versions_org_scored_idx').on(t.orgId, t.scoredAt)
-  ]
+  // No (org_id, scored_at) index: no query reads versions by org and time (history and the
+  // 7-day baseline go by deal_id), and it was the costliest of the three a batch rescore
+  // maintains per stored version (every key equal within a run: text compares and dedup).
+  (t) => [uniqueIndex('score_versions_deal_version_uq').on(t.dealId, t.version)]
 );
 
 /** Rep x segment win statistics (RSFS), recomputed from closed deals. */

@@ -26,6 +26,17 @@ export const ZERO_COUNTS: ImportCounts = {
   flagged: 0
 };
 
+export function addCounts(a: ImportCounts, b: ImportCounts): ImportCounts {
+  return {
+    rowsRead: a.rowsRead + b.rowsRead,
+    inserted: a.inserted + b.inserted,
+    updated: a.updated + b.updated,
+    unchanged: a.unchanged + b.unchanged,
+    quarantined: a.quarantined + b.quarantined,
+    flagged: a.flagged + b.flagged
+  };
+}
+
 export interface BatchRow {
   row: CanonicalRow;
   /** The row's cells as read, for its raw record if it ends up quarantined. */
@@ -65,11 +76,14 @@ export interface BatchInput {
   rawOf: (values: string[]) => Record<string, unknown>;
   /** Counts known before the database is involved: rows read, quarantined, flagged. */
   readCounts: Pick<ImportCounts, 'rowsRead' | 'quarantined' | 'flagged'>;
-  totalsBefore: ImportCounts;
 }
 
 export interface BatchResult {
-  totals: ImportCounts;
+  /**
+   * What this batch adds to the run's counts (a row replaced by a later one moves from
+   * inserted / updated / unchanged to quarantined, so a field can be negative).
+   */
+  counts: ImportCounts;
   /** Rows not applied because the stored deal is more recent. */
   staleRows: number[];
 }
@@ -268,22 +282,39 @@ function firstImportCollision(orgId: string, err: unknown): Error {
  * the file and the org had none, so the rows are COPYed straight into deals (no staging, no ON
  * CONFLICT). Only another process writing this org's deals at the same moment could collide;
  * the batch then fails on the unique index and the run stops, having lost nothing.
+ *
+ * Two round trips per batch, not eight: BEGIN, the timeout and the COPY go out together, and the
+ * users, problems, running totals and COMMIT right behind the data. Each round trip waits for
+ * this process's event loop, which is busy parsing the next batch meanwhile, and Postgres sat
+ * idle for each of them (measured: parse and COPY ran one after the other).
  */
-async function insertNewDeals(conn: postgres.ReservedSql, input: BatchInput): Promise<number> {
+async function insertNewDeals(conn: postgres.ReservedSql, input: BatchInput): Promise<BatchResult> {
   const org = copyText(input.orgId);
+  const { problems, counts } = batchOutcome(input, {
+    inserted: input.rows.length,
+    updated: 0,
+    stale: []
+  });
   try {
-    await conn`BEGIN`;
-    await conn`SET LOCAL statement_timeout = '5min'`;
+    // Sent in this order (execute() queues now; pipelined on the connection).
+    const opening = [conn`BEGIN`.execute(), conn`SET LOCAL statement_timeout = '5min'`.execute()];
+    const opened = Promise.all(opening);
+    opened.catch(() => {}); // a failure shows in the COPY below, and is awaited after it
     await copyIn(
       conn as unknown as postgres.TransactionSql,
       conn.unsafe(`COPY deals (org_id, ${DEAL_COLUMNS}) FROM STDIN`),
       copyChunks(input.rows, () => org),
-      'deals'
+      'deals',
+      // The UPDATE of the run always comes before COMMIT: after a failed COPY it fails in the
+      // aborted transaction (a bare COMMIT would just report ROLLBACK).
+      () =>
+        Promise.all([...finishStatements(conn, input, problems, counts), conn`COMMIT`.execute()])
     );
-    return input.rows.length;
+    await opened;
+    return { counts, staleRows: [] };
   } catch (err) {
-    // Still in BEGIN (unless the connection is gone): writeBatch rolls back and retries the
-    // batch through staging, where a failure comes with the server's message.
+    // The transaction was rolled back, or is still open (writeBatch rolls back): the batch is
+    // retried through staging, where a failure comes with the server's message.
     throw new CopyFailed(err);
   }
 }
@@ -311,30 +342,36 @@ async function upsertDeals(tx: Tx, input: BatchInput): Promise<UpsertResult> {
   return result!;
 }
 
-/** Reps (and their managers) of the batch become users of the org. */
-async function upsertUsers(tx: Tx, input: BatchInput): Promise<void> {
+/**
+ * Reps (and their managers) of the batch become users of the org: one statement, sent now.
+ * Ids in sorted order, so two batches written at the same time lock users in the same order
+ * (no deadlock); an id that is a rep here is written as a rep (with its manager), others as
+ * managers, which leaves an existing user's manager alone.
+ */
+function upsertUsers(tx: Tx, input: BatchInput): Promise<unknown>[] {
   const managerOf = new Map<string, string | null>();
   for (const { row } of input.rows) {
     if (row.managerId !== null || !managerOf.has(row.ownerId)) {
       managerOf.set(row.ownerId, row.managerId);
     }
   }
-  if (managerOf.size === 0) return;
-  const managers = [...new Set([...managerOf.values()].filter((m): m is string => m !== null))];
-  await tx`
+  if (managerOf.size === 0) return [];
+  const roleOf = new Map<string, 'rep' | 'manager'>();
+  for (const [rep, manager] of managerOf) {
+    roleOf.set(rep, 'rep');
+    if (manager !== null && !managerOf.has(manager)) roleOf.set(manager, 'manager');
+  }
+  const ids = [...roleOf.keys()].sort();
+  return [
+    tx`
     INSERT INTO users (org_id, id, manager_id, role)
-    SELECT ${input.orgId}, u.id, u.manager_id, 'rep'
-      FROM unnest(${[...managerOf.keys()]}::text[], ${[...managerOf.values()] as string[]}::text[])
-           AS u(id, manager_id)
+    SELECT ${input.orgId}, u.id, u.manager_id, u.role
+      FROM unnest(${ids}::text[], ${ids.map((id) => managerOf.get(id) ?? null) as string[]}::text[],
+                  ${ids.map((id) => roleOf.get(id)!)}::text[]) AS u(id, manager_id, role)
     ON CONFLICT (org_id, id) DO UPDATE SET manager_id = EXCLUDED.manager_id, updated_at = now()
     WHERE EXCLUDED.manager_id IS NOT NULL
-      AND users.manager_id IS DISTINCT FROM EXCLUDED.manager_id`;
-  if (managers.length > 0) {
-    await tx`
-      INSERT INTO users (org_id, id, role)
-      SELECT ${input.orgId}, m, 'manager' FROM unnest(${managers}::text[]) AS m
-      ON CONFLICT (org_id, id) DO NOTHING`;
-  }
+      AND users.manager_id IS DISTINCT FROM EXCLUDED.manager_id`.execute()
+  ];
 }
 
 interface StoredVersion {
@@ -377,9 +414,11 @@ async function readSuperseded(tx: Tx, input: BatchInput): Promise<Map<string, St
   return new Map(stored.map((s) => [s.external_id, s]));
 }
 
-async function storeProblems(tx: Tx, input: BatchInput, problems: ProblemRecord[]): Promise<void> {
+function storeProblems(tx: Tx, input: BatchInput, problems: ProblemRecord[]): Promise<unknown>[] {
+  const statements: Promise<unknown>[] = [];
   if (problems.length > 0) {
-    await tx`
+    statements.push(
+      tx`
       INSERT INTO quarantined_rows (org_id, import_run_id, row_number, field, reason, severity, raw)
       SELECT ${input.orgId}, ${input.runId}, p.row_number, p.field, p.reason, p.severity, p.raw::jsonb
         FROM unnest(${problems.map((p) => p.rowNumber)}::int[],
@@ -387,16 +426,20 @@ async function storeProblems(tx: Tx, input: BatchInput, problems: ProblemRecord[
                     ${problems.map((p) => p.reason)}::text[],
                     ${problems.map((p) => p.severity)}::text[],
                     ${problems.map((p) => JSON.stringify(p.raw))}::text[])
-             AS p(row_number, field, reason, severity, raw)`;
+             AS p(row_number, field, reason, severity, raw)`.execute()
+    );
   }
   if (input.reasonUpdates.length > 0) {
-    await tx`
+    statements.push(
+      tx`
       UPDATE quarantined_rows q SET reason = u.reason
         FROM unnest(${input.reasonUpdates.map((u) => u.rowNumber)}::int[],
                     ${input.reasonUpdates.map((u) => u.reason)}::text[]) AS u(row_number, reason)
        WHERE q.import_run_id = ${input.runId} AND q.row_number = u.row_number
-         AND starts_with(q.reason, 'duplicate deal_id ')`;
+         AND starts_with(q.reason, 'duplicate deal_id ')`.execute()
+    );
   }
+  return statements;
 }
 
 /**
@@ -409,40 +452,60 @@ export async function writeBatch(
 ): Promise<BatchResult> {
   if (input.allNew && input.rows.length > 0) {
     try {
-      const inserted = await insertNewDeals(conn, input);
-      const result = await finishBatch(conn, input, { inserted, updated: 0, stale: [] });
-      await conn`COMMIT`;
-      return result;
+      return await insertNewDeals(conn, input);
     } catch (err) {
       await conn`ROLLBACK`.catch(() => {}); // the connection may be gone; the error says why
       if (!(err instanceof CopyFailed)) throw err;
       // Once more through staging: it either succeeds or fails with the server's reason.
     }
   }
-  await conn`BEGIN`;
+  const begin = conn`BEGIN`.execute();
   try {
-    // A stuck statement fails the batch (and so the run) instead of hanging the import.
-    await conn`SET LOCAL statement_timeout = '5min'`;
+    // A stuck statement fails the batch (and so the run) instead of hanging the import. Sent
+    // with BEGIN (pipelined): one round trip for both.
+    const timeout = conn`SET LOCAL statement_timeout = '5min'`.execute();
+    await Promise.all([begin, timeout]);
     const superseded = await readSuperseded(conn, input);
     const upserted = await upsertDeals(conn, input);
-    const result = await finishBatch(conn, input, upserted, superseded);
-    await conn`COMMIT`;
-    return result;
+    const { problems, counts, staleRows } = batchOutcome(input, upserted, superseded);
+    await Promise.all([...finishStatements(conn, input, problems, counts), conn`COMMIT`.execute()]);
+    return { counts, staleRows };
   } catch (err) {
     await conn`ROLLBACK`.catch(() => {});
     throw err;
   }
 }
 
-/** Users, problems and counts of a batch whose deals are written (same transaction). */
-async function finishBatch(
+/**
+ * The statements that finish a batch whose deals are written (same transaction): its users, its
+ * problems and the run's running totals. Sent now, in this order, without waiting for each other.
+ * The totals are added to, not set: two batches of a run may commit in either order.
+ */
+function finishStatements(
   tx: Tx,
+  input: BatchInput,
+  problems: ProblemRecord[],
+  counts: ImportCounts
+): Promise<unknown>[] {
+  return [
+    ...upsertUsers(tx, input),
+    ...storeProblems(tx, input, problems),
+    tx`
+      UPDATE import_runs
+         SET rows_read = rows_read + ${counts.rowsRead}, inserted = inserted + ${counts.inserted},
+             updated = updated + ${counts.updated}, unchanged = unchanged + ${counts.unchanged},
+             quarantined = quarantined + ${counts.quarantined},
+             flagged = flagged + ${counts.flagged}
+       WHERE id = ${input.runId}`.execute()
+  ];
+}
+
+/** The problems and counts of a batch, from what the upsert reported. */
+function batchOutcome(
   input: BatchInput,
   { inserted, updated, stale }: UpsertResult,
   superseded = new Map<string, StoredVersion>()
-): Promise<BatchResult> {
-  await upsertUsers(tx, input);
-
+): { problems: ProblemRecord[]; counts: ImportCounts; staleRows: number[] } {
   // Look-ups for the few stale and superseded rows; not built for a batch that has none.
   const needMaps = stale.length > 0 || input.supersededInDb.length > 0;
   const byRow = new Map(needMaps ? input.rows.map((r) => [r.row.rowNumber, r]) : []);
@@ -505,21 +568,9 @@ async function finishBatch(
     counts[merged] += 1;
   }
 
-  await storeProblems(tx, input, problems);
-
-  const before = input.totalsBefore;
-  const totals: ImportCounts = {
-    rowsRead: before.rowsRead + input.readCounts.rowsRead,
-    inserted: before.inserted + counts.inserted,
-    updated: before.updated + counts.updated,
-    unchanged: before.unchanged + counts.unchanged,
-    quarantined: before.quarantined + counts.quarantined,
-    flagged: before.flagged + counts.flagged
+  return {
+    problems,
+    counts: { rowsRead: input.readCounts.rowsRead, ...counts },
+    staleRows: [...staleRows]
   };
-  await tx`
-      UPDATE import_runs SET rows_read = ${totals.rowsRead}, inserted = ${totals.inserted},
-             updated = ${totals.updated}, unchanged = ${totals.unchanged},
-             quarantined = ${totals.quarantined}, flagged = ${totals.flagged}
-       WHERE id = ${input.runId}`;
-  return { totals, staleRows: [...staleRows] };
 }

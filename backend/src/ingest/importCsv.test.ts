@@ -238,6 +238,72 @@ describe('CSV import', () => {
     }
   });
 
+  test('batches written side by side share reps and managers, and the run adds them all up', async () => {
+    // Batches of 4 new deals are written two at a time on two connections: each upserts the
+    // same users, and each adds its counts to the run's row, in whichever order they commit.
+    const lines: string[] = [];
+    for (let i = 1; i <= 40; i++) {
+      const rep = `rep_${i % 5}`;
+      const manager = i % 5 === 0 ? '' : `mgr_${(i % 5) % 2}`;
+      const amount = i % 9 === 0 ? '0' : String(100 * i); // every 9th row is quarantined
+      lines.push(
+        `S${i},2023-01-05,2023-02-01,${rep},SaaS,APAC,Core,Inbound,Closed,${amount},27,Won,${manager}`
+      );
+    }
+    // mgr_0 also owns a deal, under mgr_1: it gets its manager (and stays a manager by role).
+    lines.push('S41,2023-01-05,2023-02-01,mgr_0,SaaS,APAC,Core,Inbound,Closed,100,27,Won,mgr_1');
+    const path = await csv(lines, `${HEADER},manager_id`);
+    const report = await importFile(path, 'sides', { batchSize: 4 });
+    const expected = {
+      rowsRead: 41,
+      inserted: 37,
+      updated: 0,
+      unchanged: 0,
+      quarantined: 4,
+      flagged: 0
+    };
+    assert.deepEqual(counts(report), expected);
+    const [run] = await db.sql`
+      SELECT rows_read, inserted, updated, unchanged, quarantined, flagged, status
+        FROM import_runs WHERE id = ${report.runId}`;
+    assert.deepEqual(
+      {
+        rowsRead: run?.rows_read,
+        inserted: run?.inserted,
+        updated: run?.updated,
+        unchanged: run?.unchanged,
+        quarantined: run?.quarantined,
+        flagged: run?.flagged
+      },
+      expected
+    );
+    assert.equal(run?.status, 'completed');
+    assert.equal((await deals('sides')).length, 37);
+    assert.deepEqual(
+      (await stored(report.runId)).map((p) => [p.row_number, p.field]),
+      [
+        [9, 'deal_amount'],
+        [18, 'deal_amount'],
+        [27, 'deal_amount'],
+        [36, 'deal_amount']
+      ]
+    );
+    const users = await db.sql`
+      SELECT id, manager_id, role FROM users WHERE org_id = 'sides' ORDER BY id`;
+    assert.deepEqual(
+      users.map((u) => [u.id, u.manager_id, u.role]),
+      [
+        ['mgr_0', 'mgr_1', 'manager'],
+        ['mgr_1', null, 'manager'],
+        ['rep_0', null, 'rep'],
+        ['rep_1', 'mgr_1', 'rep'],
+        ['rep_2', 'mgr_0', 'rep'],
+        ['rep_3', 'mgr_1', 'rep'],
+        ['rep_4', 'mgr_0', 'rep']
+      ]
+    );
+  });
+
   test('a mapping renames columns, maps values and reads another date format', async () => {
     const header =
       'Opportunity ID,Created,Close Date,Owner,Industry,Region,Product,Source,Stage,Amount,Cycle,Result,Manager,Campaign';

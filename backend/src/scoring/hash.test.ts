@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateDeals } from '../sample/generate.ts';
-import { resultHash } from './hash.ts';
+import { r4, resultHash } from './hash.ts';
 import { computeRsfsTable } from './rsfs.ts';
 import { scoreDeals } from './score.ts';
 import { DEFAULT_SCORING_SETTINGS, type ScoreResult } from './types.ts';
@@ -59,5 +59,20 @@ test('what is stored or written back changes the hash', () => {
   if (top) {
     const lowering = [{ ...top, label: `${top.label}!` }, ...r.explanation.lowering.slice(1)];
     assert.notEqual(resultHash({ ...r, explanation: { ...r.explanation, lowering } }), h);
+  }
+});
+
+test('numbers are hashed as toFixed(4) of the value rounded to 4 places prints them', () => {
+  const pinned = (x: number) => (Math.round(x * 1e4) / 1e4).toFixed(4);
+  const edges = [0, -0, 5e-5, -5e-5, 4.9999e-5, -4.9999e-5, 1e-4, -1e-4, 0.00015, -0.00025];
+  const large = [1.00005, -1.00005, 123.45675, 99999999999.99995, 1e11, -1e12, 1e20, -1e20];
+  const special = [NaN, Infinity, -Infinity, Number.MIN_VALUE, Number.MAX_VALUE];
+  for (const x of [...edges, ...large, ...special]) assert.equal(r4(x), pinned(x), `${x}`);
+  // A fixed pseudo-random spread over many magnitudes, both signs.
+  let seed = 7;
+  const next = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+  for (let i = 0; i < 20_000; i++) {
+    const x = (next() - 0.5) * 2 * 10 ** Math.floor(next() * 16 - 8);
+    assert.equal(r4(x), pinned(x), `${x}`);
   }
 });

@@ -73,14 +73,21 @@ interface ChangedDeal {
 }
 
 /**
- * Changed deals ready to write: their score versions already in COPY text (a batch holds a few
- * large strings rather than thousands of result objects), plus the co-lead inputs.
+ * Changed deals ready to write: their score versions already encoded as binary COPY rows (a
+ * batch holds a few buffers rather than thousands of result objects), plus the co-lead inputs.
  */
 interface Pending {
-  /** Batch path: COPY text per slice. */
+  /** Batch path: binary COPY rows per slice. */
   versions: PreparedScoreVersions[];
   /** Per-event path (few deals): the versions themselves, written with one INSERT. */
   few: NewScoreVersion[] | null;
+  /** How many versions (changed deals) this holds. */
+  count: number;
+  /**
+   * The changed deals whose co-leads may need writing (a stored version before, or candidates
+   * now; every changed deal when details are asked for). A first score without candidates
+   * needs nothing more, so a first pass keeps no record of most deals until they are written.
+   */
   deals: ChangedDeal[];
 }
 
@@ -124,10 +131,13 @@ function collectChanged(
       resultHash: hash,
       sourceModstamp: row.sourceModstamp
     });
+    into.count++;
+    const hadScore = row.latestScoreId !== null;
+    if (!hadScore && result.coLeads.length === 0 && !settings.details) continue;
     into.deals.push({
       dealId: row.id,
       externalId: row.deal.id,
-      hadScore: row.latestScoreId !== null,
+      hadScore,
       coLeads: result.coLeads,
       ownerRsfs: result.rsfs ? result.rsfs.rsfs : null,
       result: settings.details ? result : null
@@ -194,7 +204,7 @@ async function writePending(
   const byDeal = new Map<number, WrittenScoreVersion>();
   for (const w of written) byDeal.set(w.dealId, w);
   const moved =
-    written.length === pending.deals.length
+    written.length === pending.count
       ? pending.deals
       : pending.deals.filter((p) => byDeal.has(p.dealId));
   // Deals with candidates now, or that may have proposed ones from before (a stored version).
@@ -305,7 +315,7 @@ export async function rescoreDeals(
         scoredAt: clock.at,
         details: true
       };
-      const pending: Pending = { versions: [], few: [], deals: [] };
+      const pending: Pending = { versions: [], few: [], count: 0, deals: [] };
       const items = collectChanged(rows, scored.results, settings, pending);
       if (items.length === 0) return [];
       pending.few = items;
@@ -343,7 +353,7 @@ const WRITES_IN_FLIGHT = 2;
  * Scores a batch in slices, carrying the co-lead load and cursor from slice to slice. Each
  * slice gets only its own deals' current primaries from `assigned` (the core copies the state
  * it changes, so passing an org-wide map would copy it per slice). A slice's changed versions
- * become COPY text at once, so its results are garbage before the next slice is scored.
+ * become binary COPY rows at once, so its results are garbage before the next slice is scored.
  */
 async function scoreInSlices(
   model: TrainedModel | null,
@@ -353,7 +363,7 @@ async function scoreInSlices(
   assigned: Record<string, string>,
   settings: WriteSettings
 ): Promise<{ pending: Pending; load: Record<string, number>; cursor: number }> {
-  const pending: Pending = { versions: [], few: null, deals: [] };
+  const pending: Pending = { versions: [], few: null, count: 0, deals: [] };
   let load = ctx.coLeadState.load;
   let cursor = ctx.coLeadState.cursor;
   for (let start = 0; start < deals.length; start += SLICE) {
@@ -457,12 +467,12 @@ export async function rescoreOrg(
       assigned,
       settings
     );
-    reserve = out.pending.deals.length;
+    reserve = out.pending.count;
     load = out.load;
     coLeadCursor = out.cursor;
     // A failed write stops the run here (the oldest is awaited before another starts).
     if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
-    if (out.pending.deals.length > 0) {
+    if (out.pending.count > 0) {
       const p = write(out.pending);
       p.catch(() => {});
       inFlight.push(p);

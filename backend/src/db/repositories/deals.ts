@@ -19,12 +19,19 @@ export type Queryable = postgres.ISql;
  * after the last chunk was sent neither as 'finish' nor as 'error' (the stream just never
  * finishes), so a query queued behind it on the same connection surfaces the failure: it
  * fails in the aborted transaction. The server's own message is in its log.
+ *
+ * `after` issues the statements that follow the COPY in the same transaction (COMMIT
+ * included, if the caller wants); they are sent right behind the data, so the server goes on
+ * without waiting for this process (busy parsing the next batch) to answer it in between. They
+ * take the place of the probe query, so one of them must fail in an aborted transaction (a
+ * bare COMMIT does not: it reports ROLLBACK). Default: `SELECT 1`, the probe alone.
  */
 export async function copyIn(
   tx: postgres.TransactionSql,
   copy: postgres.PendingQuery<postgres.Row[]>,
   chunks: string[],
-  what: string
+  what: string,
+  after: () => Promise<unknown> = () => tx`SELECT 1`
 ): Promise<void> {
   const stream = await copy.writable();
   const finished = new Promise<void>((resolve, reject) => {
@@ -40,7 +47,9 @@ export async function copyIn(
   stream.end();
   await new Promise<void>((resolve) => setImmediate(resolve));
   try {
-    await Promise.race([finished, tx`SELECT 1`.then(() => finished)]);
+    const rest = after();
+    await Promise.race([finished, rest.then(() => finished)]);
+    await rest;
   } catch (err) {
     const e = new Error(`COPY into ${what} failed: ${(err as Error).message}`) as Error & {
       code?: string;

@@ -5,7 +5,7 @@ import type { ScoreResult } from '../../scoring/types.ts';
 import { copyNewDeals, getDealByExternalId, type CanonicalDeal } from './deals.ts';
 import {
   drawScoreVersionIds,
-  explanationCopyJson,
+  explanationJson,
   explanationFromStored,
   topFactors,
   insertFewScoreVersions,
@@ -55,26 +55,23 @@ function result(dealId: string, probability: number, label = 'Rep "one" wins\tmo
   };
 }
 
-test('the factors COPY text is JSON.stringify of the stored document, escaped for COPY', () => {
+test('the factors JSON is JSON.stringify of the stored document', () => {
   const a = {
     feature: 'rep_segment_fit',
     label: 'rep "7" \\ wins\t€ 60%',
     contribution: 0.123456789
   };
   const b = { feature: 'amount', label: 'Amount 8,375\nis low', contribution: -1e-7 };
-  const c = { feature: 'region', label: 'Region win rate', contribution: 0 };
+  const c = { feature: 'region', label: 'Region \u0001 win rate \ud83d', contribution: 0 };
+  const d = { feature: 'stage', label: 'Stage 😀 plain', contribution: Infinity };
   const e = {
     baseline: -0.4525248032885237,
-    contributions: [a, b, c],
+    contributions: [a, b, c, d],
     raising: [a],
     lowering: [b]
   };
-  const expected = JSON.stringify({ baseline: e.baseline, contributions: e.contributions }).replace(
-    /\\/g,
-    '\\\\'
-  );
-  assert.equal(explanationCopyJson(e), expected);
-  assert.equal(explanationCopyJson(e), expected, 'the same again from the label cache');
+  const expected = JSON.stringify({ baseline: e.baseline, contributions: e.contributions });
+  assert.equal(explanationJson(e), expected);
 });
 
 test('top factors: the three largest each way, largest first, ties to the earlier factor', () => {
@@ -169,10 +166,69 @@ describe('score versions repository', () => {
     assert.equal(
       a?.factors.raising[0]?.label,
       'Rep "one" wins\tmost',
-      'text survives COPY escaping'
+      'text with quotes and tabs survives COPY'
     );
     assert.equal((await getDealByExternalId(db, ORG, 'A'))?.latestScoreId, a?.id);
     assert.equal((await getDealByExternalId(db, ORG, 'B'))?.latestScoreId, other.id);
+  });
+
+  test('a batch stores every field of a version exactly as scored', async () => {
+    await copyNewDeals(db, ORG, [deal('D')]);
+    const d = (await getDealByExternalId(db, ORG, 'D'))!;
+    const scored = result('D', 0.1 + 0.2, 'rep_2 wins 53% of "SaaS" deals\\ (n=1,284) – €');
+    scored.riskBand = 'HIGH';
+    scored.confidence = 'low';
+    scored.method = 'rules';
+    scored.rsfs = {
+      repId: 'rep_2',
+      segmentField: 'industry',
+      segment: 'SaaS',
+      wins: 12,
+      n: 31,
+      rawRate: 12 / 31,
+      rsfs: 0.41234567890123,
+      low: 1e-9,
+      high: 0.9999999999,
+      band: 'RED',
+      teamRate: 0.4,
+      repOverallRate: 0.38
+    };
+    const item: NewScoreVersion = {
+      dealId: d.id,
+      previousScoreId: null,
+      version: 1,
+      result: scored,
+      resultHash: 'hash-D',
+      sourceModstamp: new Date('2024-05-31T23:59:58.123Z')
+    };
+    const [id] = await drawScoreVersionIds(db.sql, 1);
+    const prepared = prepareScoreVersions(ORG, [item], [id!], {
+      modelVersionId: 42,
+      scoredAt: new Date('2024-06-01T01:02:03.456Z')
+    });
+    const written = await db.sql.begin((tx) => insertScoreVersions(tx, ORG, [prepared]));
+    assert.deepEqual(written, [{ id: Number(id), dealId: d.id, version: 1 }]);
+    const [stored] = await listScoreHistory(db, ORG, d.id);
+    assert.deepEqual(stored, {
+      id: Number(id),
+      dealId: d.id,
+      version: 1,
+      probability: 0.1 + 0.2,
+      riskBand: 'HIGH',
+      confidence: 'low',
+      method: 'rules',
+      factors: scored.explanation,
+      rsfs: 0.41234567890123,
+      rsfsBand: 'RED',
+      rsfsSampleSize: 31,
+      rsfsLow: 1e-9,
+      rsfsHigh: 0.9999999999,
+      modelVersionId: 42,
+      resultHash: 'hash-D',
+      sourceModstamp: new Date('2024-05-31T23:59:58.123Z'),
+      scoredAt: new Date('2024-06-01T01:02:03.456Z')
+    });
+    assert.equal((await getDealByExternalId(db, ORG, 'D'))?.latestScoreId, Number(id));
   });
 
   test('a COPY the server rejects fails the write (nothing half-stored), it does not hang', async () => {

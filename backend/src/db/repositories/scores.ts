@@ -1,9 +1,9 @@
 // Score versions: an append-only history per deal. A new row is written only when the result's
 // hash differs from the deal's latest; deals.latest_score_id/hash point at the newest row.
 import type { Database } from '../client.ts';
-import { copyText } from '../copyText.ts';
+import { BinaryRowWriter, copyBinaryIn } from '../copyBinary.ts';
 import type postgres from 'postgres';
-import { asDate, copyIn, type Queryable } from './deals.ts';
+import { asDate, type Queryable } from './deals.ts';
 import type {
   Confidence,
   Explanation,
@@ -27,9 +27,9 @@ export interface NewScoreVersion {
 }
 
 /**
- * Score versions ready to store: their COPY text in one string (one line per version, in
- * order) and what moving the deals' pointers needs. Built as soon as a slice of deals is
- * scored, so a batch holds a few large strings instead of thousands of result objects.
+ * Score versions ready to store: their binary COPY rows in one buffer (in order) and what
+ * moving the deals' pointers needs. Built as soon as a slice of deals is
+ * scored, so a batch holds a few buffers instead of thousands of result objects.
  */
 export interface PreparedScoreVersions {
   dealIds: number[];
@@ -38,7 +38,10 @@ export interface PreparedScoreVersions {
   ids: string[];
   versions: number[];
   resultHashes: string[];
-  text: string;
+  /** One binary COPY tuple per version, in order (no header or trailer). */
+  rows: Buffer;
+  /** End offset in `rows` of each version's tuple. */
+  ends: number[];
 }
 
 export interface WrittenScoreVersion {
@@ -92,9 +95,6 @@ export function explanationFromStored(stored: StoredFactors): Explanation {
   };
 }
 
-const num = (x: number | null | undefined): string =>
-  x === null || x === undefined ? '\\N' : String(x);
-
 /**
  * `count` new score version ids from the sequence, in one query. Draw them only after reading
  * the deals they are for: a deal's version ids must grow (the writeback outbox orders a deal's
@@ -109,19 +109,21 @@ export async function drawScoreVersionIds(sql: Queryable, count: number): Promis
 }
 
 // The factors column is the hot part of a batch write. Serialized here rather than with
-// JSON.stringify: labels repeat across deals (escaped once and cached).
-const quotedLabels = new Map<string, string>();
-const MAX_QUOTED_LABELS = 50_000;
-
-/** A JSON string literal, already escaped for COPY text. */
-function copyJsonString(value: string): string {
-  let out = quotedLabels.get(value);
-  if (out === undefined) {
-    out = copyText(JSON.stringify(value));
-    if (quotedLabels.size >= MAX_QUOTED_LABELS) quotedLabels.clear();
-    quotedLabels.set(value, out);
+// JSON.stringify (which would first need a { baseline, contributions } copy of each explanation).
+// Labels need JSON escaping only when they hold a quote, backslash, control character or
+// surrogate; the others (nearly all) are quoted as they are. Not cached: the amount label is
+// new for almost every deal, and a cache of those would only age into the old generation.
+function needsJsonEscape(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return true;
   }
-  return out;
+  return false;
+}
+
+/** A JSON string literal: the same text as JSON.stringify(value). */
+function jsonString(value: string): string {
+  return needsJsonEscape(value) ? JSON.stringify(value) : `"${value}"`;
 }
 
 const jsonNumber = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
@@ -131,23 +133,31 @@ export function storedFactors(e: Explanation): StoredFactors {
   return { baseline: e.baseline, contributions: e.contributions };
 }
 
-/**
- * The stored factors document as JSON, escaped for COPY text: the same document as
- * JSON.stringify(storedFactors(e)).
- */
-export function explanationCopyJson(e: Explanation): string {
+/** The stored factors document as JSON: the same text as JSON.stringify(storedFactors(e)). */
+export function explanationJson(e: Explanation): string {
   let out = `{"baseline":${jsonNumber(e.baseline)},"contributions":[`;
   const list = e.contributions;
   for (let i = 0; i < list.length; i++) {
     const f = list[i] as Factor;
     out +=
-      `${i === 0 ? '' : ','}{"feature":${copyJsonString(f.feature)},"label":${copyJsonString(f.label)},` +
+      `${i === 0 ? '' : ','}{"feature":${jsonString(f.feature)},"label":${jsonString(f.label)},` +
       `"contribution":${jsonNumber(f.contribution)}}`;
   }
   return `${out}]}`;
 }
 
-/** The COPY text (one line per version) of score versions with their allocated ids. */
+/** Fields per score_versions row, in SCORE_VERSION_COLUMNS order. */
+const FIELDS = 18;
+const SCORE_VERSION_COLUMNS = `id, org_id, deal_id, version, probability, risk_band, confidence,
+  method, factors, rsfs, rsfs_band, rsfs_sample_size, rsfs_low, rsfs_high, model_version_id,
+  result_hash, source_modstamp, scored_at`;
+/** Typical encoded row (most of it the factors document), to size a slice's buffer. */
+const ROW_BYTES_GUESS = 1_200;
+
+/** Encoded org ids, bands, confidences and methods (a handful of distinct values). */
+const encodedValues = new Map<string, Buffer>();
+
+/** The binary COPY rows of score versions with their allocated ids. */
 export function prepareScoreVersions(
   orgId: string,
   items: NewScoreVersion[],
@@ -157,20 +167,38 @@ export function prepareScoreVersions(
   if (ids.length !== items.length) {
     throw new Error(`${ids.length} ids allocated for ${items.length} score versions`);
   }
-  const org = copyText(orgId);
-  const model = num(opts.modelVersionId);
-  const scoredAt = opts.scoredAt.toISOString();
-  const lines = new Array<string>(items.length);
+  const out = new BinaryRowWriter(items.length * ROW_BYTES_GUESS);
+  const ends = new Array<number>(items.length);
   for (let i = 0; i < items.length; i++) {
     const v = items[i] as NewScoreVersion;
     const r = v.result;
     const f = r.rsfs;
-    lines[i] =
-      `${ids[i]}\t${org}\t${v.dealId}\t${v.version}\t${num(r.probability)}\t${r.riskBand}\t` +
-      `${r.confidence}\t${r.method}\t${explanationCopyJson(r.explanation)}\t` +
-      `${num(f?.rsfs)}\t${f ? f.band : '\\N'}\t${num(f?.n)}\t${num(f?.low)}\t${num(f?.high)}\t` +
-      `${model}\t${v.resultHash}\t` +
-      `${v.sourceModstamp ? v.sourceModstamp.toISOString() : '\\N'}\t${scoredAt}\n`;
+    out.row(FIELDS);
+    out.int8(Number(ids[i]), 'score version id');
+    out.cachedText(orgId, encodedValues);
+    out.int8(v.dealId, 'deal id');
+    out.int4(v.version, 'version');
+    out.float8(r.probability);
+    out.cachedText(r.riskBand, encodedValues);
+    out.cachedText(r.confidence, encodedValues);
+    out.cachedText(r.method, encodedValues);
+    out.text(explanationJson(r.explanation));
+    if (f) {
+      out.float8(f.rsfs);
+      out.cachedText(f.band, encodedValues);
+      out.int4(f.n, 'rsfs sample size');
+      out.float8(f.low);
+      out.float8(f.high);
+    } else {
+      for (let k = 0; k < 5; k++) out.null();
+    }
+    if (opts.modelVersionId === null) out.null();
+    else out.int4(opts.modelVersionId, 'model version id');
+    out.text(v.resultHash);
+    if (v.sourceModstamp) out.timestamptz(v.sourceModstamp, 'source modstamp');
+    else out.null();
+    out.timestamptz(opts.scoredAt, 'scored at');
+    ends[i] = out.length;
   }
   return {
     dealIds: items.map((v) => v.dealId),
@@ -178,7 +206,8 @@ export function prepareScoreVersions(
     ids,
     versions: items.map((v) => v.version),
     resultHashes: items.map((v) => v.resultHash),
-    text: lines.join('')
+    rows: out.take(),
+    ends
   };
 }
 
@@ -208,24 +237,20 @@ export async function insertScoreVersions(
   const all = moved.length === dealIds.length;
   const movedIds = new Set(all ? [] : moved.map((m) => Number(m.id)));
   const written: WrittenScoreVersion[] = [];
-  const chunks: string[] = [];
+  const chunks: Uint8Array[] = [];
   for (const g of groups) {
-    // Lines end with the only unescaped newlines, so a skipped deal's line can be left out.
-    const lines = all ? null : g.text.split('\n');
     for (let i = 0; i < g.dealIds.length; i++) {
       const dealId = g.dealIds[i] as number;
       if (!all && !movedIds.has(dealId)) continue;
-      if (lines) chunks.push(`${lines[i]}\n`);
+      // Rows are self-delimiting tuples, so a skipped deal's row can be left out.
+      if (!all) chunks.push(g.rows.subarray(i === 0 ? 0 : g.ends[i - 1], g.ends[i]));
       written.push({ id: Number(g.ids[i]), dealId, version: g.versions[i] as number });
     }
-    if (all) chunks.push(g.text);
+    if (all) chunks.push(g.rows);
   }
-  await copyIn(
+  await copyBinaryIn(
     sql,
-    sql`
-      COPY score_versions (id, org_id, deal_id, version, probability, risk_band, confidence, method,
-        factors, rsfs, rsfs_band, rsfs_sample_size, rsfs_low, rsfs_high, model_version_id,
-        result_hash, source_modstamp, scored_at) FROM STDIN`,
+    sql.unsafe(`COPY score_versions (${SCORE_VERSION_COLUMNS}) FROM STDIN (FORMAT binary)`),
     chunks,
     'score_versions'
   );

@@ -1,0 +1,168 @@
+// COPY ... FROM STDIN (FORMAT binary): rows encoded straight into a Buffer. For the batch
+// rescore's score versions, text COPY cost both sides per row: formatting every number and
+// timestamp as text here, then scanning the line and parsing each field back in Postgres.
+// https://www.postgresql.org/docs/current/sql-copy.html#SQL-COPY-BINARY-FORMAT
+import type postgres from 'postgres';
+
+/** The file header: signature, flags (no OIDs), header extension length. */
+export const COPY_BINARY_HEADER = Buffer.concat([
+  Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'),
+  Buffer.alloc(8)
+]);
+/** The file trailer: a field count of -1. */
+export const COPY_BINARY_TRAILER = Buffer.from([0xff, 0xff]);
+
+/** Postgres's epoch (2000-01-01 UTC) in Unix milliseconds: timestamps count µs from it. */
+const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
+const TWO_32 = 2 ** 32;
+
+/**
+ * Appends binary COPY tuples to a growing buffer. Each `field*` call writes one field; a row
+ * starts with row(fieldCount). Values are checked where binary would otherwise store garbage
+ * silently (a fraction in an integer column, an invalid date).
+ */
+export class BinaryRowWriter {
+  private buf: Buffer;
+  private at = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(Math.max(64, initialBytes));
+  }
+
+  /** Bytes written so far (a row's end offset after its last field). */
+  get length(): number {
+    return this.at;
+  }
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(next, 0, 0, this.at);
+    this.buf = next;
+  }
+
+  row(fields: number): void {
+    this.room(2);
+    this.buf.writeInt16BE(fields, this.at);
+    this.at += 2;
+  }
+
+  null(): void {
+    this.room(4);
+    this.buf.writeInt32BE(-1, this.at);
+    this.at += 4;
+  }
+
+  /** A text, varchar or json value (json's binary form is its text). */
+  text(value: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    this.room(4 + value.length * 3);
+    const n = this.buf.write(value, this.at + 4, 'utf8');
+    this.buf.writeInt32BE(n, this.at);
+    this.at += 4 + n;
+  }
+
+  /** Bytes already encoded for a field (e.g. a constant text), written with their length. */
+  bytes(value: Uint8Array): void {
+    const n = value.length;
+    this.room(4 + n);
+    this.buf.writeInt32BE(n, this.at);
+    const at = this.at + 4;
+    // A loop beats a call into set() for the short enum values this mostly writes.
+    if (n <= 32) for (let i = 0; i < n; i++) this.buf[at + i] = value[i] as number;
+    else this.buf.set(value, at);
+    this.at = at + n;
+  }
+
+  /**
+   * A text value from a small set (enum-like: bands, methods, an org id), encoded once and
+   * kept in `cache`.
+   */
+  cachedText(value: string, cache: Map<string, Buffer>): void {
+    let bytes = cache.get(value);
+    if (bytes === undefined) {
+      if (cache.size >= 1_000) cache.clear(); // a guard: the sets are tiny
+      cache.set(value, (bytes = Buffer.from(value, 'utf8')));
+    }
+    this.bytes(bytes);
+  }
+
+  int4(value: number, what: string): void {
+    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
+      throw new RangeError(`${what}: ${value} is not a 32-bit integer`);
+    }
+    this.room(8);
+    this.buf.writeInt32BE(4, this.at);
+    this.buf.writeInt32BE(value, this.at + 4);
+    this.at += 8;
+  }
+
+  int8(value: number, what: string): void {
+    if (!Number.isSafeInteger(value)) {
+      throw new RangeError(`${what}: ${value} is not a safe integer`);
+    }
+    this.room(12);
+    this.buf.writeInt32BE(8, this.at);
+    const high = Math.floor(value / TWO_32);
+    this.buf.writeInt32BE(high, this.at + 4);
+    this.buf.writeUInt32BE(value - high * TWO_32, this.at + 8);
+    this.at += 12;
+  }
+
+  float8(value: number): void {
+    this.room(12);
+    this.buf.writeInt32BE(8, this.at);
+    this.buf.writeDoubleBE(value, this.at + 4);
+    this.at += 12;
+  }
+
+  timestamptz(value: Date, what: string): void {
+    const ms = value.getTime();
+    if (Number.isNaN(ms)) throw new RangeError(`${what}: invalid date`);
+    this.int8((ms - PG_EPOCH_MS) * 1000, what);
+  }
+
+  /** The rows written so far (a view of the internal buffer: stop writing once taken). */
+  take(): Buffer {
+    return this.buf.subarray(0, this.at);
+  }
+}
+
+/**
+ * Runs `COPY ... FROM STDIN (FORMAT binary)` inside the caller's transaction with these tuple
+ * chunks (header and trailer added here). A rejected COPY throws "COPY into <what> failed".
+ * postgres.js only reports a COPY's outcome once another query follows on the connection, so
+ * a trivial one does (as copyIn does for text COPY).
+ */
+export async function copyBinaryIn(
+  tx: postgres.TransactionSql,
+  copy: postgres.PendingQuery<postgres.Row[]>,
+  chunks: Uint8Array[],
+  what: string
+): Promise<void> {
+  const stream = await copy.writable();
+  const finished = new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('finish', resolve);
+  });
+  finished.catch(() => {}); // awaited below; an early rejection is not "unhandled"
+  const all = [COPY_BINARY_HEADER, ...chunks, COPY_BINARY_TRAILER];
+  await Promise.all(
+    all.map((c) => new Promise<void>((resolve) => stream.write(c, () => resolve())))
+  );
+  stream.end();
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  try {
+    const rest = tx`SELECT 1`.execute();
+    await Promise.race([finished, rest.then(() => finished)]);
+    await rest;
+  } catch (err) {
+    const e = new Error(`COPY into ${what} failed: ${(err as Error).message}`) as Error & {
+      code?: string;
+      cause?: unknown;
+    };
+    e.code = (err as { code?: string }).code;
+    e.cause = err;
+    throw e;
+  }
+}

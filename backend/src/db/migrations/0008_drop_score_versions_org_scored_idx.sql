@@ -1,0 +1,1 @@
+DROP INDEX "score_versions_org_scored_idx";
