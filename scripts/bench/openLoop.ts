@@ -24,6 +24,11 @@ export interface OpenLoopOptions {
   body?: (i: number) => string | Buffer;
   /** A request not answered within this is counted as a timeout. */
   timeoutMs?: number;
+  /**
+   * Keep-alive sockets to reuse (e.g. those a warm-up opened), so the measured window is the
+   * steady state and not the set-up of its connections. Left open; the caller destroys it.
+   */
+  agent?: Agent;
 }
 
 export interface OpenLoopResult {
@@ -32,6 +37,8 @@ export interface OpenLoopResult {
   non2xx: number;
   errors: number;
   durationSeconds: number;
+  /** Requests that had to open a connection (none free to reuse). */
+  newConnections: number;
   /** Latency percentiles in ms (2xx answers, measured from each request's due time). */
   p50: number;
   p90: number;
@@ -46,7 +53,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: opts.connections });
+  const agent = opts.agent ?? new Agent({ keepAlive: true, maxSockets: opts.connections });
   const target = new URL(opts.url);
   const total = Math.round(opts.rate * opts.durationSeconds);
   const latencies: number[] = [];
@@ -55,6 +62,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   let errors = 0;
   let done = 0;
   let sent = 0;
+  let newConnections = 0;
   const start = performance.now();
 
   const finished = new Promise<void>((resolve) => {
@@ -74,6 +82,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
           timeout: opts.timeoutMs ?? 10_000
         },
         (res) => {
+          if (!req.reusedSocket) newConnections++;
           res.resume();
           res.on('end', () => {
             if (res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300) {
@@ -103,7 +112,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   });
   await finished;
   const durationSeconds = (performance.now() - start) / 1000;
-  agent.destroy();
+  if (!opts.agent) agent.destroy();
   latencies.sort((a, b) => a - b);
   const round = (ms: number) => Math.round(ms * 10) / 10;
   return {
@@ -112,6 +121,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
     non2xx,
     errors,
     durationSeconds,
+    newConnections,
     p50: round(percentile(latencies, 50)),
     p90: round(percentile(latencies, 90)),
     p99: round(percentile(latencies, 99)),

@@ -66,7 +66,9 @@ function processCpuMs(pid: number): number {
 /** Starts `main.ts --role <role>` and waits for its URL (or its first log line for workers). */
 function startBackend(config: Config, role: 'api' | 'all'): Promise<Backend> {
   const main = fileURLToPath(new URL('../../backend/src/main.ts', import.meta.url));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', main, '--role', role], {
+  // The node flags of `npm start` (package.json).
+  const args = ['--max-semi-space-size=64', '--import', 'tsx', main, '--role', role];
+  const child: ChildProcess = spawn(process.execPath, args, {
     env: {
       ...process.env,
       DATABASE_URL: config.DATABASE_URL,
