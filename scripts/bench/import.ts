@@ -7,11 +7,12 @@
 // again, which must change nothing: import_unchanged_rows_per_s.
 import { execFile } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
+import { postgresCpu } from './postgresCpu.ts';
+import { createTestDatabase } from '../../test/support/database.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ORG = 'bench_import';
@@ -88,53 +89,6 @@ interface ChildReport {
   cpuSeconds: number;
 }
 
-/**
- * CPU seconds used by the Postgres backends serving `databaseName` while `work` runs: their
- * pids from pg_stat_activity, their CPU from /proc (Postgres runs on this machine: see
- * scripts/services.sh), sampled every 200 ms and read a last time when work ends. A backend's
- * last 200 ms before it exits may be missed. Null when /proc cannot be read (another machine).
- */
-async function backendCpu<T>(
-  db: TestDatabase,
-  databaseName: string,
-  work: () => Promise<T>
-): Promise<{ result: T; cpuSeconds: number | null }> {
-  const ticks = 100; // USER_HZ on Linux
-  const seen = new Map<number, number>();
-  let readable = true;
-  const sample = async () => {
-    const rows = await db.sql<{ pid: number }[]>`
-      SELECT pid FROM pg_stat_activity
-       WHERE datname = ${databaseName} AND backend_type = 'client backend' AND pid <> pg_backend_pid()`;
-    for (const { pid } of rows) {
-      try {
-        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        seen.set(pid, (Number(fields[11]) + Number(fields[12])) / ticks); // utime + stime
-      } catch {
-        readable = seen.size > 0; // gone since (fine), or no /proc here
-      }
-    }
-  };
-  let running = true;
-  const sampler = (async () => {
-    while (running) {
-      await sample().catch(() => {});
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  try {
-    const result = await work();
-    return {
-      result,
-      cpuSeconds: readable && seen.size > 0 ? [...seen.values()].reduce((a, b) => a + b, 0) : null
-    };
-  } finally {
-    running = false;
-    await sampler;
-  }
-}
-
 function importInChild(file: string, databaseUrl: string): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
     execFile(
@@ -177,7 +131,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
     log(`wrote ${rows} rows in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
     const dbName = new URL(db.url).pathname.slice(1);
-    const { result: first, cpuSeconds: firstPgCpu } = await backendCpu(db, dbName, () =>
+    const { result: first, cpuSeconds: firstPgCpu } = await postgresCpu(db, dbName, () =>
       importInChild(file, db.url)
     );
     if (first.status !== 'completed' || first.inserted !== rows || first.quarantined !== 0) {
@@ -190,7 +144,7 @@ export async function run(opts: { quick: boolean }): Promise<Record<string, numb
         `(load average ${loadavg()[0]!.toFixed(1)} on this machine: other work slows it)`
     );
     t = performance.now();
-    const { result: second, cpuSeconds: secondPgCpu } = await backendCpu(db, dbName, () =>
+    const { result: second, cpuSeconds: secondPgCpu } = await postgresCpu(db, dbName, () =>
       importInChild(file, db.url)
     );
     if (second.unchanged !== rows || second.inserted + second.updated !== 0) {

@@ -1,8 +1,8 @@
 // CPU time of the Postgres backends serving one database while some work runs: their pids from
 // pg_stat_activity, their CPU from /proc (Postgres runs on this machine: scripts/services.sh),
-// sampled every 250 ms so connections opened meanwhile count, and read a last time when the
-// work ends. A backend's last 250 ms before it exits may be missed. Null when /proc does not
-// show them (Postgres elsewhere).
+// sampled every 250 ms and read a last time when the work ends. A backend there before the work
+// counts from then; one opened during it counts whole. A backend's last 250 ms before it exits
+// may be missed. Null when /proc does not show them (Postgres elsewhere).
 import { readFileSync } from 'node:fs';
 import type { TestDatabase } from '../../test/support/database.ts';
 
@@ -22,10 +22,10 @@ export async function postgresCpu<T>(
   databaseName: string,
   work: () => Promise<T>
 ): Promise<{ result: T; cpuSeconds: number | null }> {
-  const first = new Map<number, number>();
+  const before = new Map<number, number>();
   const last = new Map<number, number>();
   let readable = true;
-  const sample = async () => {
+  const sample = async (into: Map<number, number>) => {
     const rows = await db.sql<{ pid: number }[]>`
       SELECT pid FROM pg_stat_activity
       WHERE datname = ${databaseName} AND backend_type = 'client backend'
@@ -33,19 +33,16 @@ export async function postgresCpu<T>(
     for (const { pid } of rows) {
       const cpu = procCpuSeconds(pid);
       if (cpu === null) readable = false;
-      else if (cpu !== 'gone') {
-        if (!first.has(pid)) first.set(pid, cpu);
-        last.set(pid, cpu);
-      }
+      else if (cpu !== 'gone') into.set(pid, cpu);
     }
   };
-  await sample();
-  const timer = setInterval(() => void sample().catch(() => (readable = false)), 250);
+  await sample(before);
+  const timer = setInterval(() => void sample(last).catch(() => (readable = false)), 250);
   try {
     const result = await work();
-    await sample();
+    await sample(last);
     let cpuSeconds = 0;
-    for (const [pid, cpu] of first) cpuSeconds += (last.get(pid) ?? cpu) - cpu;
+    for (const [pid, cpu] of last) cpuSeconds += cpu - (before.get(pid) ?? 0);
     return { result, cpuSeconds: readable ? cpuSeconds : null };
   } finally {
     clearInterval(timer);

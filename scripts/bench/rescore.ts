@@ -6,67 +6,29 @@
 // Beside each rate: CPU per deal of this (Node) process and of the database's Postgres
 // backends (read from /proc, so only when Postgres runs on this machine), and the load average:
 // on a shared 2-core machine the wall-clock rate depends on what else runs.
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 import { copyNewDeals } from '../../backend/src/db/repositories/deals.ts';
 import { generateDeals } from '../../backend/src/scoring/index.ts';
 import { rescoreOrg, trainOrg } from '../../backend/src/services/scoring.ts';
 import { canonicalFromGenerated } from '../../backend/src/services/sampleDeals.ts';
+import { postgresCpu } from './postgresCpu.ts';
 
 const ORG = 'bench_rescore';
 const log = (msg: string) => process.stderr.write(`[bench:rescore] ${msg}\n`);
 
 /**
- * CPU seconds (user + system) of a process from /proc; 'gone' when it has exited (a pooled
- * connection closed), null when /proc cannot be read (e.g. Postgres runs elsewhere).
- */
-function procCpuSeconds(pid: number): number | 'gone' | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
-  } catch (err) {
-    return (err as { code?: string }).code === 'ENOENT' ? 'gone' : null;
-  }
-}
-
-/**
  * Measures `work`: its result, this process's CPU seconds and the CPU seconds of the
- * database's backends (sampled every 250 ms, so connections opened meanwhile count; null when
- * /proc does not show them).
+ * database's backends (postgresCpu.ts; null when /proc does not show them).
  */
 async function measured<T>(
   db: TestDatabase,
   work: () => Promise<T>
 ): Promise<{ result: T; nodeCpu: number; pgCpu: number | null }> {
-  const first = new Map<number, number>();
-  const last = new Map<number, number>();
-  let readable = true;
-  const sample = async () => {
-    const rows = await db.sql<{ pid: number }[]>`
-      SELECT pid FROM pg_stat_activity WHERE datname = current_database()`;
-    for (const { pid } of rows) {
-      const cpu = procCpuSeconds(pid);
-      if (cpu === null) readable = false;
-      else if (cpu !== 'gone') {
-        if (!first.has(pid)) first.set(pid, cpu);
-        last.set(pid, cpu);
-      }
-    }
-  };
-  await sample();
-  const timer = setInterval(() => void sample().catch(() => (readable = false)), 250);
   const before = process.cpuUsage();
-  try {
-    const result = await work();
-    const used = process.cpuUsage(before);
-    await sample();
-    let pgCpu = 0;
-    for (const [pid, cpu] of first) pgCpu += (last.get(pid) ?? cpu) - cpu;
-    return { result, nodeCpu: (used.user + used.system) / 1e6, pgCpu: readable ? pgCpu : null };
-  } finally {
-    clearInterval(timer);
-  }
+  const { result, cpuSeconds } = await postgresCpu(db, new URL(db.url).pathname.slice(1), work);
+  const used = process.cpuUsage(before);
+  return { result, nodeCpu: (used.user + used.system) / 1e6, pgCpu: cpuSeconds };
 }
 
 const perDealUs = (seconds: number | null, deals: number): number =>
