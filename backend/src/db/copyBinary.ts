@@ -3,6 +3,7 @@
 // timestamp as text here, then scanning the line and parsing each field back in Postgres.
 // https://www.postgresql.org/docs/current/sql-copy.html#SQL-COPY-BINARY-FORMAT
 import type postgres from 'postgres';
+import { copyIn } from './repositories/deals.ts';
 
 /** The file header: signature, flags (no OIDs), header extension length. */
 export const COPY_BINARY_HEADER = Buffer.concat([
@@ -130,9 +131,8 @@ export class BinaryRowWriter {
 
 /**
  * Runs `COPY ... FROM STDIN (FORMAT binary)` inside the caller's transaction with these tuple
- * chunks (header and trailer added here). A rejected COPY throws "COPY into <what> failed".
- * postgres.js only reports a COPY's outcome once another query follows on the connection, so
- * a trivial one does (as copyIn does for text COPY).
+ * chunks (header and trailer added here), through copyIn (how a COPY's outcome is learnt). A
+ * rejected COPY throws "COPY into <what> failed".
  */
 export async function copyBinaryIn(
   tx: postgres.TransactionSql,
@@ -140,29 +140,5 @@ export async function copyBinaryIn(
   chunks: Uint8Array[],
   what: string
 ): Promise<void> {
-  const stream = await copy.writable();
-  const finished = new Promise<void>((resolve, reject) => {
-    stream.on('error', reject);
-    stream.on('finish', resolve);
-  });
-  finished.catch(() => {}); // awaited below; an early rejection is not "unhandled"
-  const all = [COPY_BINARY_HEADER, ...chunks, COPY_BINARY_TRAILER];
-  await Promise.all(
-    all.map((c) => new Promise<void>((resolve) => stream.write(c, () => resolve())))
-  );
-  stream.end();
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  try {
-    const rest = tx`SELECT 1`.execute();
-    await Promise.race([finished, rest.then(() => finished)]);
-    await rest;
-  } catch (err) {
-    const e = new Error(`COPY into ${what} failed: ${(err as Error).message}`) as Error & {
-      code?: string;
-      cause?: unknown;
-    };
-    e.code = (err as { code?: string }).code;
-    e.cause = err;
-    throw e;
-  }
+  await copyIn(tx, copy, [COPY_BINARY_HEADER, ...chunks, COPY_BINARY_TRAILER], what);
 }

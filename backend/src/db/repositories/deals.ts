@@ -29,7 +29,7 @@ export type Queryable = postgres.ISql;
 export async function copyIn(
   tx: postgres.TransactionSql,
   copy: postgres.PendingQuery<postgres.Row[]>,
-  chunks: string[],
+  chunks: (string | Uint8Array)[],
   what: string,
   after: () => Promise<unknown> = () => tx`SELECT 1`
 ): Promise<void> {
