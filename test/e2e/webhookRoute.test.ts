@@ -80,13 +80,17 @@ async function rowCount(orgId?: string): Promise<number> {
   return rows[0]!.n as number;
 }
 
-async function postJwt(body: string | Buffer, who: TestOrg = org, token?: string) {
-  return app.inject({
+/** POSTs a body signed by `who` (default: org) to `to` (default: the app under test). */
+async function postJwt(
+  body: string | Buffer,
+  { who = org, to = app }: { who?: TestOrg; to?: FastifyInstance } = {}
+) {
+  return to.inject({
     method: 'POST',
     url: '/webhooks/salesforce',
     headers: {
       'content-type': 'application/json',
-      authorization: `Bearer ${token ?? (await orgJwt(who, config.DI_JWT_AUDIENCE))}`
+      authorization: `Bearer ${await orgJwt(who, config.DI_JWT_AUDIENCE)}`
     },
     payload: body
   });
@@ -206,7 +210,7 @@ describe('POST /webhooks/salesforce', () => {
 
   test('an org may only send its own events: another orgId in the body is 403, nothing stored', async () => {
     const before = await rowCount();
-    const res = await postJwt(webhookBody(other.orgId, events(1)), org);
+    const res = await postJwt(webhookBody(other.orgId, events(1)), { who: org });
     assert.equal(res.statusCode, 403, res.body);
     assert.equal(await rowCount(), before);
   });
@@ -299,15 +303,7 @@ describe('POST /webhooks/salesforce', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       const before = await rowCount();
-      const res = await shedding.inject({
-        method: 'POST',
-        url: '/webhooks/salesforce',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${await orgJwt(org, config.DI_JWT_AUDIENCE)}`
-        },
-        payload: webhookBody(org.orgId, events(1))
-      });
+      const res = await postJwt(webhookBody(org.orgId, events(1)), { to: shedding });
       assert.equal(res.statusCode, 503);
       assert.equal(res.headers['retry-after'], '10');
       assert.equal(await rowCount(), before);
@@ -333,15 +329,7 @@ describe('POST /webhooks/salesforce', () => {
     });
     try {
       const batch = events(2);
-      const res = await offline.inject({
-        method: 'POST',
-        url: '/webhooks/salesforce',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${await orgJwt(org, config.DI_JWT_AUDIENCE)}`
-        },
-        payload: webhookBody(org.orgId, batch)
-      });
+      const res = await postJwt(webhookBody(org.orgId, batch), { to: offline });
       assert.equal(res.statusCode, 202, res.body);
       assert.deepEqual(res.json(), { accepted: 2, duplicates: 0 });
       const rows = await db.sql`
