@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { TestDatabase } from '../../test/support/database.ts';
 
 /** CPU seconds (user + system) of a process; 'gone' when it has exited, null if unreadable. */
-function procCpuSeconds(pid: number): number | 'gone' | null {
+export function procCpuSeconds(pid: number): number | 'gone' | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -17,7 +17,6 @@
 //   sf_api_calls_per_1000_first_scores  same for the deals' first scores (co-leads created)
 //   sf_api_calls_unchanged  API calls caused by 1,000 events that change no score (expected 0)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
@@ -36,6 +35,7 @@ import {
 } from '../../test/e2e/harness.ts';
 import { seedScoringOrg, type ScoringOrg } from '../../test/e2e/stack.ts';
 import { openLoop } from './openLoop.ts';
+import { procCpuSeconds } from './postgresCpu.ts';
 
 const log = (msg: string) => process.stderr.write(`[bench webhook] ${msg}\n`);
 
@@ -54,13 +54,8 @@ interface Backend {
 
 /** CPU time (user + system, ms) a process has used so far (Linux /proc; NaN elsewhere). */
 function processCpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime, in clock ticks (100 per second on Linux).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
+  const seconds = procCpuSeconds(pid);
+  return typeof seconds === 'number' ? seconds * 1000 : NaN;
 }
 
 /** Starts `main.ts --role <role>` and waits for its URL (or its first log line for workers). */
