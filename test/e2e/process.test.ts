@@ -57,12 +57,15 @@ async function startMain(role: string, extra: Record<string, string> = {}) {
         buf = buf.slice(nl + 1);
         lines.push(line);
         const entry = JSON.parse(line) as { msg?: string; url?: string };
-        if (entry.msg === 'deal insights backend running' && entry.url) resolve(entry.url);
+        if (entry.msg === 'deal insights backend running' && entry.url) {
+          clearTimeout(stalled);
+          resolve(entry.url);
+        }
       }
     });
     child.once('exit', (code) => reject(new Error(`exited ${code}: ${lines.join('\n')}`)));
     // A start that stalls fails with what the process said so far (where it stopped).
-    setTimeout(() => {
+    const stalled = setTimeout(() => {
       reject(
         new Error(
           `not running after 60 s; stdout:\n${lines.join('\n')}\nstderr:\n${stderr.join('')}`
