@@ -17,7 +17,10 @@ export function baseDatabaseUrl(): string {
   return url;
 }
 
-export async function createTestDatabase(prefix = 'di_test'): Promise<TestDatabase> {
+export async function createTestDatabase(
+  prefix = 'di_test',
+  opts: { migrations?: boolean } = {}
+): Promise<TestDatabase> {
   const base = new URL(baseDatabaseUrl());
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
   const admin = postgres(base.toString(), { max: 1, onnotice: () => {} });
@@ -26,7 +29,7 @@ export async function createTestDatabase(prefix = 'di_test'): Promise<TestDataba
   const url = new URL(base.toString());
   url.pathname = `/${name}`;
   const database = openDatabase(url.toString());
-  await runMigrations(database);
+  if (opts.migrations !== false) await runMigrations(database);
   return {
     ...database,
     url: url.toString(),

@@ -88,6 +88,47 @@ export class BinaryRowWriter {
     this.bytes(bytes);
   }
 
+  /**
+   * Starts a field whose bytes are appended piecewise (raw, ascii, utf8) and returns its
+   * start, to pass to endField once its last piece is written.
+   */
+  beginField(): number {
+    this.room(4);
+    const start = this.at;
+    this.at += 4;
+    return start;
+  }
+
+  /** Ends a field begun with beginField: writes its length. */
+  endField(start: number): void {
+    this.buf.writeInt32BE(this.at - start - 4, start);
+  }
+
+  /** Appends encoded bytes to the field being written (no length). */
+  raw(value: Uint8Array): void {
+    const n = value.length;
+    this.room(n);
+    const at = this.at;
+    if (n <= 32) for (let i = 0; i < n; i++) this.buf[at + i] = value[i] as number;
+    else this.buf.set(value, at);
+    this.at = at + n;
+  }
+
+  /** Appends a string of ASCII characters only (e.g. a number's text), byte per character. */
+  ascii(value: string): void {
+    const n = value.length;
+    this.room(n);
+    const at = this.at;
+    for (let i = 0; i < n; i++) this.buf[at + i] = value.charCodeAt(i);
+    this.at = at + n;
+  }
+
+  /** Appends a string as UTF-8. */
+  utf8(value: string): void {
+    this.room(value.length * 3);
+    this.at += this.buf.write(value, this.at, 'utf8');
+  }
+
   int4(value: number, what: string): void {
     if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
       throw new RangeError(`${what}: ${value} is not a 32-bit integer`);

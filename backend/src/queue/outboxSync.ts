@@ -6,7 +6,7 @@
 import type postgres from 'postgres';
 import type { Database } from '../db/client.ts';
 import { hasPending, upsertOutbox, type OutboxWrite } from '../db/repositories/outbox.ts';
-import { explanationFromStored, type StoredFactors } from '../db/repositories/scores.ts';
+import { explanationFromStored } from '../db/repositories/scores.ts';
 import { coLeadRecord, opportunityFieldValues, teamMemberWrite } from '../crm/writeback.ts';
 import { isSalesforceId } from '../crm/salesforceId.ts';
 import type { ScoreResult } from '../scoring/types.ts';
@@ -21,7 +21,8 @@ interface LatestRow {
   risk_band: ScoreResult['riskBand'];
   confidence: ScoreResult['confidence'];
   method: ScoreResult['method'];
-  factors: StoredFactors;
+  /** The factors column's JSON text. */
+  factors: string;
   rsfs: number | null;
   rsfs_band: 'RED' | 'YELLOW' | 'GREEN' | null;
   rsfs_sample_size: number | null;

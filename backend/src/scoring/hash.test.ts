@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateDeals } from '../sample/generate.ts';
-import { r4, resultHash } from './hash.ts';
+import { legacyResultHash, matchesStoredHash, r4, resultHash } from './hash.ts';
 import { computeRsfsTable } from './rsfs.ts';
 import { scoreDeals } from './score.ts';
 import { DEFAULT_SCORING_SETTINGS, type ScoreResult } from './types.ts';
@@ -19,20 +19,50 @@ const results = scoreDeals(null, ctx, open);
 const withCoLeads = results.find((r) => r.coLeads.length > 0) as ScoreResult;
 
 test('the digest of a known result never changes (stored hashes stay comparable)', () => {
-  // Pinned from the first release: a different digest for the same result would store a new
-  // version of every deal at the next rescore and write them all back to Salesforce.
-  assert.equal(resultHash(results[0] as ScoreResult), 'ee7c69af1d52048347324f41b9d0f0ee');
+  // Pinned: a different digest for the same result would store a new version of every deal at
+  // the next rescore and write them all back to Salesforce.
+  assert.equal(resultHash(results[0] as ScoreResult), 'r2:e140c7bf796623d3');
+  // The first release's scheme, still compared with digests stored under it.
+  assert.equal(legacyResultHash(results[0] as ScoreResult), 'ee7c69af1d52048347324f41b9d0f0ee');
 });
 
 test('the same result hashes the same, also after a JSON round trip', () => {
   const r = results[0] as ScoreResult;
-  assert.match(resultHash(r), /^[0-9a-f]{32}$/);
+  assert.match(resultHash(r), /^r2:[0-9a-f]{16}$/);
   assert.equal(resultHash(r), resultHash(JSON.parse(JSON.stringify(r)) as ScoreResult));
   assert.deepEqual(
     scoreDeals(null, ctx, open).map(resultHash),
     results.map(resultHash),
     'scoring again with the same state gives the same hashes'
   );
+});
+
+test('different results get different digests', () => {
+  assert.equal(new Set(results.map(resultHash)).size, results.length);
+  // Strings are length-delimited: moving text from one field to the next changes the digest.
+  const r = withCoLeads;
+  const [c] = r.coLeads;
+  assert.ok(c);
+  const split = (repId: string, reason: string) =>
+    resultHash({ ...r, coLeads: [{ ...c, repId, reason }] });
+  assert.notEqual(split('rep_1', '2 wins'), split('rep_12', ' wins'));
+  // Every rounded number matters, in either sign, at any magnitude.
+  const seen = new Set<string>();
+  for (const p of [0, 1e-4, -1e-4, 2 ** 32 / 1e4, -(2 ** 32) / 1e4, 1e10, -1e10, 1e15, 1e20]) {
+    seen.add(resultHash({ ...r, probability: p }));
+  }
+  assert.equal(seen.size, 9);
+});
+
+test('a stored digest of either scheme is recognised, and only for the same result', () => {
+  const r = results[0] as ScoreResult;
+  const other = results[1] as ScoreResult;
+  const current = resultHash(r);
+  assert.equal(matchesStoredHash(r, current, current), true);
+  assert.equal(matchesStoredHash(r, current, legacyResultHash(r)), true, 'legacy digest');
+  assert.equal(matchesStoredHash(r, current, legacyResultHash(other)), false);
+  assert.equal(matchesStoredHash(r, current, resultHash(other)), false);
+  assert.equal(matchesStoredHash(r, current, null), false, 'never scored');
 });
 
 test('differences below the stored precision do not change the hash', () => {

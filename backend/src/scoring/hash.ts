@@ -1,7 +1,19 @@
 // Stable hash of what would be stored or written back for a score: if it is unchanged, the
 // caller stores no new score version. Numbers are rounded to what is shown or stored.
+//
+// Two schemes. Digests are stored (deals.latest_score_hash, score_versions.result_hash), so a
+// deal keeps the digest of the scheme it was last stored under until its result changes:
+//   r2  (current)  "r2:" + 16 hex digits: a 64-bit hash fed field by field (below).
+//   v1  (legacy)   32 hex digits: SHA-256 of a canonical string. Without SHA instructions on
+//                  this hardware it cost ~6 µs a deal, the largest single cost of a batch
+//                  rescore; it is computed now only to compare with a v1 digest.
+// The hash only detects change between a deal's own consecutive results (nothing relies on
+// it against tampering), so a non-cryptographic 64-bit hash is enough: the chance that a
+// changed result keeps its digest is 2^-64.
 import { hash } from 'node:crypto';
 import type { Factor, ScoreResult } from './types.ts';
+
+export const HASH_SCHEME_PREFIX = 'r2:';
 
 /**
  * x rounded to 4 places, as `(Math.round(x * 1e4) / 1e4).toFixed(4)` prints it (the pinned
@@ -22,7 +34,151 @@ export function r4(x: number): string {
   return `${n < 0 ? '-' : ''}${whole}.${digits}`;
 }
 
-function factors(list: Factor[]): string {
+const TWO_32 = 2 ** 32;
+
+/**
+ * A 64-bit streaming hash over 32-bit words: two MurmurHash3-style lanes, the second also
+ * mixing in the first's state (so the lanes do not share collisions), finished with
+ * MurmurHash3's fmix32 and a cross-mix. Values are fed directly (numbers as integers, strings
+ * as their UTF-16 code units with their length first), so no canonical string is built.
+ */
+class Hash64 {
+  private h1 = 0x9747b28c;
+  private h2 = 0x2f8e4a1d;
+  private words = 0;
+
+  word(value: number): void {
+    let k = Math.imul(value, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    let a = this.h1 ^ k;
+    a = (a << 13) | (a >>> 19);
+    this.h1 = (Math.imul(a, 5) + 0xe6546b64) | 0;
+    let m = Math.imul(value ^ this.h1, 0x85ebca6b);
+    m = (m << 16) | (m >>> 16);
+    m = Math.imul(m, 0xc2b2ae35);
+    let b = this.h2 ^ m;
+    b = (b << 17) | (b >>> 15);
+    this.h2 = (Math.imul(b, 9) + 0x52dce729) | 0;
+    this.words++;
+  }
+
+  str(s: string): void {
+    const n = s.length;
+    this.word(n);
+    // The word() mixing inlined on locals: strings are most of what is hashed.
+    let h1 = this.h1;
+    let h2 = this.h2;
+    for (let i = 0; i < n; i += 2) {
+      const value = i + 1 < n ? s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16) : s.charCodeAt(i);
+      let k = Math.imul(value, 0xcc9e2d51);
+      k = (k << 15) | (k >>> 17);
+      k = Math.imul(k, 0x1b873593);
+      let a = h1 ^ k;
+      a = (a << 13) | (a >>> 19);
+      h1 = (Math.imul(a, 5) + 0xe6546b64) | 0;
+      let m = Math.imul(value ^ h1, 0x85ebca6b);
+      m = (m << 16) | (m >>> 16);
+      m = Math.imul(m, 0xc2b2ae35);
+      let b = h2 ^ m;
+      b = (b << 17) | (b >>> 15);
+      h2 = (Math.imul(b, 9) + 0x52dce729) | 0;
+    }
+    this.h1 = h1;
+    this.h2 = h2;
+    this.words += (n + 1) >> 1;
+  }
+
+  /** An integer (any safe one, signed) as two words; anything else by its text. */
+  int(v: number): void {
+    if (Number.isSafeInteger(v)) {
+      this.word(v | 0); // ToInt32: v modulo 2^32, for either sign
+      this.word(Math.floor(v / TWO_32) | 0);
+    } else {
+      this.word(0x7fffffff);
+      this.str(String(v));
+    }
+  }
+
+  /** x rounded to 4 places: equal digests exactly when r4 prints the same text. */
+  r4(x: number): void {
+    const n = Math.round(x * 1e4);
+    if (n > -1e15 && n < 1e15) this.int(n);
+    else this.str(r4(x));
+  }
+
+  factors(list: Factor[]): void {
+    this.word(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const f = list[i] as Factor;
+      this.str(f.feature);
+      this.r4(f.contribution);
+      this.str(f.label);
+    }
+  }
+
+  digest(): string {
+    let h1 = this.h1 ^ this.words;
+    let h2 = this.h2 ^ this.words;
+    h1 = (h1 + h2) | 0;
+    h2 = (h2 + h1) | 0;
+    h1 = fmix32(h1);
+    h2 = fmix32(h2);
+    h1 = (h1 + h2) | 0;
+    h2 = (h2 + h1) | 0;
+    return HASH_SCHEME_PREFIX + hex8(h1) + hex8(h2);
+  }
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+const hex8 = (x: number): string => (x >>> 0).toString(16).padStart(8, '0');
+
+/** The current (r2) digest of a result: what is stored with a new version. */
+export function resultHash(r: ScoreResult): string {
+  const h = new Hash64();
+  h.str(r.dealId);
+  h.r4(r.probability);
+  h.str(r.riskBand);
+  h.str(r.confidence);
+  h.str(r.method);
+  if (r.modelVersion === null || r.modelVersion === undefined) h.word(-1);
+  else {
+    h.word(1);
+    h.int(r.modelVersion);
+  }
+  h.factors(r.explanation.raising);
+  h.factors(r.explanation.lowering);
+  const f = r.rsfs;
+  if (f) {
+    h.word(1);
+    h.str(f.segment);
+    h.r4(f.rsfs);
+    h.str(f.band);
+    h.int(f.n);
+    h.r4(f.low);
+    h.r4(f.high);
+  } else h.word(0);
+  h.word(r.coLeads.length);
+  for (let i = 0; i < r.coLeads.length; i++) {
+    const c = r.coLeads[i] as ScoreResult['coLeads'][number];
+    h.str(c.repId);
+    h.int(c.rank);
+    h.word(c.isPrimary ? 1 : 0);
+    h.r4(c.winRate);
+    h.int(c.sampleSize);
+    h.str(c.reason);
+  }
+  return h.digest();
+}
+
+function legacyFactors(list: Factor[]): string {
   let out = '';
   for (let i = 0; i < list.length; i++) {
     const f = list[i] as Factor;
@@ -31,7 +187,8 @@ function factors(list: Factor[]): string {
   return out;
 }
 
-export function resultHash(r: ScoreResult): string {
+/** The legacy (v1) digest: SHA-256 of the canonical string, first 32 hex digits. */
+export function legacyResultHash(r: ScoreResult): string {
   const rsfs = r.rsfs
     ? `${r.rsfs.segment}|${r4(r.rsfs.rsfs)}|${r.rsfs.band}|${r.rsfs.n}|${r4(r.rsfs.low)}|${r4(r.rsfs.high)}`
     : '-';
@@ -42,12 +199,19 @@ export function resultHash(r: ScoreResult): string {
       `${i === 0 ? '' : ';'}${c.repId}|${c.rank}|${c.isPrimary ? 1 : 0}|${r4(c.winRate)}|` +
       `${c.sampleSize}|${c.reason}`;
   }
-  // Fields joined by newlines (built directly rather than with an array join).
   const canonical =
     `${r.dealId}\n${r4(r.probability)}\n${r.riskBand}\n${r.confidence}\n${r.method}\n` +
-    `${String(r.modelVersion ?? '-')}\n${factors(r.explanation.raising)}\n` +
-    `${factors(r.explanation.lowering)}\n${rsfs}\n${coLeads}`;
-  // One-shot hash(): the same digest as createHash('sha256'), at a fraction of the call cost
-  // (it runs once per deal in every batch rescore).
+    `${String(r.modelVersion ?? '-')}\n${legacyFactors(r.explanation.raising)}\n` +
+    `${legacyFactors(r.explanation.lowering)}\n${rsfs}\n${coLeads}`;
   return hash('sha256', canonical, 'hex').slice(0, 32);
+}
+
+/**
+ * Whether a result is the one a stored digest describes. `current` is resultHash(r), already
+ * computed; a legacy digest is compared with the legacy hash (computed only then).
+ */
+export function matchesStoredHash(r: ScoreResult, current: string, stored: string | null): boolean {
+  if (stored === null) return false;
+  if (stored === current) return true;
+  return !stored.startsWith(HASH_SCHEME_PREFIX) && legacyResultHash(r) === stored;
 }

@@ -5,11 +5,12 @@
 //   scoreDeals(model, ctx, deals)       -> ScoreResult[] (probability, risk, explanation, RSFS, co-leads)
 //   scoreDealsWithState(...)            -> { results, coLeadState } (the state to persist)
 //   resultHash(result)                  -> stable hash of what would be stored
+//   matchesStoredHash(result, h, stored) -> whether a stored digest (either scheme) describes it
 //   generateDeals(opts)                 -> planted sample deals with their true probabilities
 export { trainModel } from './train.ts';
 export { computeRsfsTable } from './rsfs.ts';
 export { scoreDeals, scoreDealsWithState } from './score.ts';
-export { resultHash } from './hash.ts';
+export { matchesStoredHash, resultHash } from './hash.ts';
 export {
   generateDeals,
   dealsToCsvLines,

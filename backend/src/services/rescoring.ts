@@ -30,7 +30,7 @@ import {
   type CoLeadRecord,
   type DealCoLeads
 } from '../db/repositories/coLeads.ts';
-import { resultHash, scoreDealsWithState } from '../scoring/index.ts';
+import { matchesStoredHash, resultHash, scoreDealsWithState } from '../scoring/index.ts';
 import type {
   CoLeadCandidate,
   CoLeadState,
@@ -122,7 +122,7 @@ function collectChanged(
       );
     }
     const hash = resultHash(result);
-    if (hash === row.latestScoreHash) continue;
+    if (matchesStoredHash(result, hash, row.latestScoreHash)) continue;
     items.push({
       dealId: row.id,
       previousScoreId: row.latestScoreId,

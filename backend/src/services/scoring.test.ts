@@ -12,6 +12,7 @@ import { listCoLeadsForDeals, decideCoLeadSuggestion } from '../db/repositories/
 import { listRepSegmentStats } from '../db/repositories/repStats.ts';
 import { listModelVersions } from '../db/repositories/models.ts';
 import { generateDeals } from '../scoring/index.ts';
+import { legacyResultHash } from '../scoring/hash.ts';
 import { canonicalFromGenerated } from './sampleDeals.ts';
 import {
   loadScoringContext,
@@ -220,6 +221,28 @@ describe('scoring services', () => {
     const latest = await db.sql<{ n: string }[]>`
       SELECT count(*) AS n FROM deals WHERE org_id = ${ORG} AND outcome IS NULL AND latest_score_id IS NOT NULL`;
     assert.equal(Number(latest[0]?.n), openIds.length);
+  });
+
+  test('a deal stored under the legacy digest keeps it, with no new version, until it changes', async () => {
+    const ids = openIds.slice(0, 5);
+    // Rescore five deals (a stale digest makes them "changed"), then store the legacy (v1)
+    // digest of each one's result, as a release before the r2 scheme would have.
+    await db.sql`UPDATE deals SET latest_score_hash = 'stale' WHERE id = ANY(${ids}::bigint[])`;
+    const rescored = await rescoreDeals(db, ORG, ids, { now });
+    assert.equal(rescored.length, 5);
+    for (const c of rescored) {
+      await db.sql`UPDATE deals SET latest_score_hash = ${legacyResultHash(c.result)} WHERE id = ${c.dealId}`;
+    }
+    const versions = await countVersions(db);
+    const again = await rescoreOrg(db, ORG, { openOnly: true, now });
+    assert.equal(again.changed, 0, 'a legacy digest of the same result means unchanged');
+    assert.equal(await countVersions(db), versions);
+    const kept = await db.sql<{ latest_score_hash: string }[]>`
+      SELECT latest_score_hash FROM deals WHERE id = ANY(${ids}::bigint[]) ORDER BY id`;
+    assert.deepEqual(
+      kept.map((r) => r.latest_score_hash),
+      rescored.map((c) => legacyResultHash(c.result))
+    );
   });
 
   test('co-lead suggestions are upserted by external id and expire when no longer proposed', async () => {

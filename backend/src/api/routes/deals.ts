@@ -295,7 +295,7 @@ export const dealRoutes: FastifyPluginAsyncTypebox<DealRoutesOptions> = async (
             'rsfsSampleSize', ${scoreVersions.rsfsSampleSize},
             'modelVersionId', ${scoreVersions.modelVersionId},
             'scoredAt', to_char(${scoreVersions.scoredAt} AT TIME ZONE 'UTC', ${ISO_MS})) END,
-          'factors', ${scoreVersions.factors},
+          'factors', ${scoreVersions.factors}::json,
           'history', (
             SELECT COALESCE(json_agg(json_build_object(
               'version', h.version, 'probability', h.probability, 'riskBand', h.risk_band,

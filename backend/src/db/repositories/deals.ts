@@ -440,7 +440,7 @@ function toDeal(r: DealColumns): Deal {
 function latestVersionOf(r: ScoringRow): number {
   if (r.latest_score_id === null) return 0;
   if (r.latest_version === null) {
-    throw new Error(`deal ${r.id}: latest score version ${r.latest_score_id} not found`);
+    throw new Error(`deal ${r.id}: latest score ${r.latest_score_id} has no version number`);
   }
   return r.latest_version;
 }
@@ -459,13 +459,13 @@ function toScoringRow(r: ScoringRow): ScoringDealRow {
 const SCORING_COLUMNS = (sql: Queryable) => sql`
   d.id, d.external_id, d.owner_id, d.industry, d.region, d.product_type, d.lead_source, d.stage,
   d.amount, d.created_date::text AS created_date, d.closed_date::text AS closed_date, d.outcome,
-  d.latest_score_id, d.latest_score_hash, d.source_modstamp`;
+  d.latest_score_id, d.latest_score_hash, d.latest_score_version AS latest_version,
+  d.source_modstamp`;
 
 /**
  * The next batch of live deals after `afterId`, in id order (keyset pagination), for the
- * batch rescore. `openOnly` keeps deals without an outcome. Reads each deal's latest version
- * number too (an index probe per scored deal), so a changed score's next version is known
- * without another round trip.
+ * batch rescore. `openOnly` keeps deals without an outcome. Each deal's latest version number
+ * comes from its own row, so a changed score's next version is known without another read.
  */
 export function readScoringBatch(
   sql: Queryable,
@@ -474,8 +474,8 @@ export function readScoringBatch(
 ): Promise<ScoringDealRow[]> {
   const open = opts.openOnly ? sql`AND d.outcome IS NULL` : sql``;
   const query = sql<ScoringRow[]>`
-    SELECT ${SCORING_COLUMNS(sql)}, s.version AS latest_version
-    FROM deals d LEFT JOIN score_versions s ON s.id = d.latest_score_id
+    SELECT ${SCORING_COLUMNS(sql)}
+    FROM deals d
     WHERE d.org_id = ${orgId} AND d.id > ${opts.afterId} AND d.deleted_at IS NULL ${open}
     ORDER BY d.id LIMIT ${opts.limit}`;
   // Started now (postgres.js queries are lazy), so a prefetch runs while the caller scores.
@@ -494,18 +494,17 @@ export async function readScoringDeals(
 ): Promise<ScoringDealRow[]> {
   if (dealIds.length === 0) return [];
   if (opts.forUpdate) {
-    // Lock first, then read in a second statement. A locking read that waited for another
-    // writer re-checks only the locked deals row: the joined latest version would still be the
-    // one from before the wait, so the next version number would collide (23505) with the
-    // version that writer just stored. The second statement's snapshot sees that version.
+    // Lock first, then read in a second statement, whose snapshot sees everything the writers
+    // this lock waited for committed (a locking read that waited re-checks only the rows it
+    // locks, against a snapshot from before the wait).
     await sql`
       SELECT d.id FROM deals d
       WHERE d.org_id = ${orgId} AND d.id = ANY(${dealIds}::bigint[])
       ORDER BY d.id FOR UPDATE`;
   }
   const rows = await sql<ScoringRow[]>`
-    SELECT ${SCORING_COLUMNS(sql)}, s.version AS latest_version
-    FROM deals d LEFT JOIN score_versions s ON s.id = d.latest_score_id
+    SELECT ${SCORING_COLUMNS(sql)}
+    FROM deals d
     WHERE d.org_id = ${orgId} AND d.id = ANY(${dealIds}::bigint[]) AND d.deleted_at IS NULL
     ORDER BY d.id`;
   return rows.map(toScoringRow);

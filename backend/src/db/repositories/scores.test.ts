@@ -1,11 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/database.ts';
-import type { ScoreResult } from '../../scoring/types.ts';
+import type { Explanation, ScoreResult } from '../../scoring/types.ts';
+import { BinaryRowWriter } from '../copyBinary.ts';
 import { copyNewDeals, getDealByExternalId, type CanonicalDeal } from './deals.ts';
 import {
   drawScoreVersionIds,
-  explanationJson,
+  writeFactorsJson,
   explanationFromStored,
   topFactors,
   insertFewScoreVersions,
@@ -55,6 +56,15 @@ function result(dealId: string, probability: number, label = 'Rep "one" wins\tmo
   };
 }
 
+/** The factors field writeFactorsJson encodes, as text. */
+function factorsJson(e: Explanation): string {
+  const out = new BinaryRowWriter(16);
+  writeFactorsJson(out, e);
+  const bytes = out.take();
+  assert.equal(bytes.readInt32BE(0), bytes.length - 4, 'the field length covers the document');
+  return bytes.subarray(4).toString('utf8');
+}
+
 test('the factors JSON is JSON.stringify of the stored document', () => {
   const a = {
     feature: 'rep_segment_fit',
@@ -71,7 +81,25 @@ test('the factors JSON is JSON.stringify of the stored document', () => {
     lowering: [b]
   };
   const expected = JSON.stringify({ baseline: e.baseline, contributions: e.contributions });
-  assert.equal(explanationJson(e), expected);
+  assert.equal(factorsJson(e), expected);
+  assert.equal(factorsJson(e), expected, 'the same again, from cached fragments');
+});
+
+test('the factors JSON stays exact once a feature with a new label per deal is no longer cached', () => {
+  // 20,000 distinct amount labels overflow the fragment cache; region labels repeat.
+  for (let i = 0; i < 20_000; i++) {
+    const e = {
+      baseline: i / 7,
+      contributions: [
+        { feature: 'amount', label: `Amount ${i} is "low"`, contribution: -i / 3 },
+        { feature: 'region', label: `Region ${i % 5}`, contribution: i / 11 }
+      ],
+      raising: [],
+      lowering: []
+    };
+    const expected = JSON.stringify({ baseline: e.baseline, contributions: e.contributions });
+    if (factorsJson(e) !== expected) assert.fail(`deal ${i}: ${factorsJson(e)} != ${expected}`);
+  }
 });
 
 test('top factors: the three largest each way, largest first, ties to the earlier factor', () => {

@@ -84,8 +84,12 @@ export function topFactors(contributions: Factor[], sign: 1 | -1): Factor[] {
   return top;
 }
 
-/** The full explanation of a stored factors document (raising / lowering derived if absent). */
-export function explanationFromStored(stored: StoredFactors): Explanation {
+/**
+ * The full explanation of a stored factors document (raising / lowering derived if absent):
+ * the column's JSON text as read, or the document itself.
+ */
+export function explanationFromStored(factors: StoredFactors | string): Explanation {
+  const stored = typeof factors === 'string' ? (JSON.parse(factors) as StoredFactors) : factors;
   const contributions = stored.contributions;
   return {
     baseline: stored.baseline,
@@ -108,11 +112,13 @@ export async function drawScoreVersionIds(sql: Queryable, count: number): Promis
   return rows.map((r) => r.id);
 }
 
-// The factors column is the hot part of a batch write. Serialized here rather than with
-// JSON.stringify (which would first need a { baseline, contributions } copy of each explanation).
-// Labels need JSON escaping only when they hold a quote, backslash, control character or
-// surrogate; the others (nearly all) are quoted as they are. Not cached: the amount label is
-// new for almost every deal, and a cache of those would only age into the old generation.
+// The factors column is the hot part of a batch write. It is encoded straight into the COPY
+// buffer, as JSON.stringify(storedFactors(e)) would print it, from fragments encoded once:
+// `{"feature":F,"label":L,"contribution":` for each (feature, label) seen before (most labels
+// are shared: they depend on the model's tables, not the deal), so per factor only the number
+// is formatted. A feature whose labels are new for nearly every deal (the amount) is not
+// cached: at each overflow of its cache, a feature with fewer reuses than entries stops being
+// cached; the others start afresh (labels of retired models age out that way).
 function needsJsonEscape(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
@@ -133,17 +139,77 @@ export function storedFactors(e: Explanation): StoredFactors {
   return { baseline: e.baseline, contributions: e.contributions };
 }
 
-/** The stored factors document as JSON: the same text as JSON.stringify(storedFactors(e)). */
-export function explanationJson(e: Explanation): string {
-  let out = `{"baseline":${jsonNumber(e.baseline)},"contributions":[`;
+/** Distinct labels a feature's fragment cache holds before it is judged (see above). */
+const LABEL_CACHE_LIMIT = 8_192;
+
+interface FeatureFragments {
+  /** `{"feature":F,"label":` */
+  prefix: Buffer;
+  /** label -> `{"feature":F,"label":L,"contribution":`; null once this feature is not cached */
+  labels: Map<string, Buffer> | null;
+  hits: number;
+}
+
+const fragments = new Map<string, FeatureFragments>();
+const BASELINE_OPEN = Buffer.from('{"baseline":');
+const CONTRIBUTIONS_OPEN = Buffer.from(',"contributions":[');
+const CONTRIBUTION_KEY = Buffer.from(',"contribution":');
+const COMMA = Buffer.from(',');
+const FACTOR_CLOSE = Buffer.from('}');
+const DOCUMENT_CLOSE = Buffer.from(']}');
+
+function featureFragments(feature: string): FeatureFragments {
+  let f = fragments.get(feature);
+  if (f === undefined) {
+    if (fragments.size >= 1_000) fragments.clear(); // a guard: features are a fixed few
+    f = {
+      prefix: Buffer.from(`{"feature":${jsonString(feature)},"label":`),
+      labels: new Map(),
+      hits: 0
+    };
+    fragments.set(feature, f);
+  }
+  return f;
+}
+
+/** Writes one factors document (storedFactors(e) as JSON) as a text field of the row. */
+export function writeFactorsJson(out: BinaryRowWriter, e: Explanation): void {
+  const start = out.beginField();
+  out.raw(BASELINE_OPEN);
+  out.ascii(jsonNumber(e.baseline));
+  out.raw(CONTRIBUTIONS_OPEN);
   const list = e.contributions;
   for (let i = 0; i < list.length; i++) {
-    const f = list[i] as Factor;
-    out +=
-      `${i === 0 ? '' : ','}{"feature":${jsonString(f.feature)},"label":${jsonString(f.label)},` +
-      `"contribution":${jsonNumber(f.contribution)}}`;
+    const factor = list[i] as Factor;
+    if (i > 0) out.raw(COMMA);
+    const f = featureFragments(factor.feature);
+    const cached = f.labels?.get(factor.label);
+    if (cached !== undefined) {
+      f.hits++;
+      out.raw(cached);
+    } else if (f.labels === null) {
+      out.raw(f.prefix);
+      out.utf8(jsonString(factor.label));
+      out.raw(CONTRIBUTION_KEY);
+    } else {
+      if (f.labels.size >= LABEL_CACHE_LIMIT) {
+        if (f.hits < f.labels.size) f.labels = null;
+        else f.labels.clear();
+        f.hits = 0;
+      }
+      const encoded = Buffer.concat([
+        f.prefix,
+        Buffer.from(jsonString(factor.label)),
+        CONTRIBUTION_KEY
+      ]);
+      f.labels?.set(factor.label, encoded);
+      out.raw(encoded);
+    }
+    out.ascii(jsonNumber(factor.contribution));
+    out.raw(FACTOR_CLOSE);
   }
-  return `${out}]}`;
+  out.raw(DOCUMENT_CLOSE);
+  out.endField(start);
 }
 
 /** Fields per score_versions row, in SCORE_VERSION_COLUMNS order. */
@@ -182,7 +248,7 @@ export function prepareScoreVersions(
     out.cachedText(r.riskBand, encodedValues);
     out.cachedText(r.confidence, encodedValues);
     out.cachedText(r.method, encodedValues);
-    out.text(explanationJson(r.explanation));
+    writeFactorsJson(out, r.explanation);
     if (f) {
       out.float8(f.rsfs);
       out.cachedText(f.band, encodedValues);
@@ -226,10 +292,12 @@ export async function insertScoreVersions(
   const dealIds = groups.flatMap((g) => g.dealIds);
   if (dealIds.length === 0) return [];
   const moved = await sql<{ id: string }[]>`
-    UPDATE deals d SET latest_score_id = u.id, latest_score_hash = u.hash
+    UPDATE deals d
+    SET latest_score_id = u.id, latest_score_hash = u.hash, latest_score_version = u.version
     FROM unnest(${dealIds}::bigint[], ${groups.flatMap((g) => g.previousScoreIds)}::bigint[],
-      ${groups.flatMap((g) => g.ids)}::bigint[], ${groups.flatMap((g) => g.resultHashes)}::text[])
-      AS u(deal_id, prev_id, id, hash)
+      ${groups.flatMap((g) => g.ids)}::bigint[], ${groups.flatMap((g) => g.resultHashes)}::text[],
+      ${groups.flatMap((g) => g.versions)}::int[])
+      AS u(deal_id, prev_id, id, hash, version)
     WHERE d.id = u.deal_id AND d.org_id = ${orgId}
       AND d.latest_score_id IS NOT DISTINCT FROM u.prev_id
     RETURNING d.id`;
@@ -288,7 +356,9 @@ export async function insertFewScoreVersions(
         AS u(deal_id, prev_id, version, probability, risk_band, confidence, method, factors, rsfs,
           rsfs_band, rsfs_n, rsfs_low, rsfs_high, result_hash, source_modstamp)
     ), moved AS (
-      UPDATE deals d SET latest_score_id = i.id, latest_score_hash = i.result_hash
+      UPDATE deals d
+      SET latest_score_id = i.id, latest_score_hash = i.result_hash,
+        latest_score_version = i.version
       FROM input i
       WHERE d.id = i.deal_id AND d.org_id = ${orgId}
         AND d.latest_score_id IS NOT DISTINCT FROM i.prev_id
@@ -298,7 +368,7 @@ export async function insertFewScoreVersions(
       method, factors, rsfs, rsfs_band, rsfs_sample_size, rsfs_low, rsfs_high, model_version_id,
       result_hash, source_modstamp, scored_at)
     SELECT i.id, ${orgId}, i.deal_id, i.version, i.probability, i.risk_band, i.confidence,
-      i.method, i.factors::json, i.rsfs, i.rsfs_band, i.rsfs_n, i.rsfs_low, i.rsfs_high,
+      i.method, i.factors, i.rsfs, i.rsfs_band, i.rsfs_n, i.rsfs_low, i.rsfs_high,
       ${opts.modelVersionId}::int, i.result_hash, i.source_modstamp::timestamptz,
       ${opts.scoredAt.toISOString()}::timestamptz
     FROM input i JOIN moved m ON m.id = i.deal_id
@@ -356,7 +426,8 @@ interface VersionRow {
   risk_band: RiskBand;
   confidence: Confidence;
   method: ScoreMethod;
-  factors: StoredFactors;
+  /** The factors column's JSON text. */
+  factors: string;
   rsfs: number | null;
   rsfs_band: RsfsBand | null;
   rsfs_sample_size: number | null;
@@ -448,7 +519,8 @@ interface LatestRow {
   rsfs_sample_size: number | null;
   confidence: Confidence;
   method: ScoreMethod;
-  factors: StoredFactors;
+  /** The factors column's JSON text. */
+  factors: string;
   version: number;
   scored_at: string | Date;
 }
