@@ -202,7 +202,7 @@ describe('GET /api/v1/deals and /deals/:dealId', () => {
       coLeads: { suggestedRepId: string; rank: number; status: string }[];
     };
     assert.equal(body.dealId, dealId);
-    assert.ok(body.score);
+    assert.ok(body.score, 'the deal has a latest score');
     assert.equal(body.score.version, 2);
     assert.deepEqual(
       body.history.map((h) => h.version),

@@ -214,9 +214,9 @@ export async function seedOrg(
     await db.insert(scoreVersions).values(versions.slice(start, start + 1000));
   }
   await database.sql`
-    UPDATE deals d SET latest_score_id = s.id
-    FROM (SELECT DISTINCT ON (deal_id) deal_id, id FROM score_versions WHERE org_id = ${org.orgId}
-          ORDER BY deal_id, version DESC) s
+    UPDATE deals d SET latest_score_id = s.id, latest_score_version = s.version
+    FROM (SELECT DISTINCT ON (deal_id) deal_id, id, version FROM score_versions
+          WHERE org_id = ${org.orgId} ORDER BY deal_id, version DESC) s
     WHERE d.id = s.deal_id AND d.org_id = ${org.orgId}`;
 
   // Co-leads: two proposals (rank 1 and 2) on every open deal of rep1 and rep2.

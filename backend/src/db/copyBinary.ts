@@ -76,13 +76,13 @@ export class BinaryRowWriter {
   }
 
   /**
-   * A text value from a small set (enum-like: bands, methods, an org id), encoded once and
-   * kept in `cache`.
+   * A text value from a limited set (bands, methods, an org id, co-lead reasons), encoded once
+   * and kept in `cache`, which starts afresh once it holds `limit` values.
    */
-  cachedText(value: string, cache: Map<string, Buffer>): void {
+  cachedText(value: string, cache: Map<string, Buffer>, limit = 1_000): void {
     let bytes = cache.get(value);
     if (bytes === undefined) {
-      if (cache.size >= 1_000) cache.clear(); // a guard: the sets are tiny
+      if (cache.size >= limit) cache.clear();
       cache.set(value, (bytes = Buffer.from(value, 'utf8')));
     }
     this.bytes(bytes);
@@ -149,6 +149,13 @@ export class BinaryRowWriter {
     this.buf.writeInt32BE(high, this.at + 4);
     this.buf.writeUInt32BE(value - high * TWO_32, this.at + 8);
     this.at += 12;
+  }
+
+  bool(value: boolean): void {
+    this.room(5);
+    this.buf.writeInt32BE(1, this.at);
+    this.buf[this.at + 4] = value ? 1 : 0;
+    this.at += 5;
   }
 
   float8(value: number): void {

@@ -161,7 +161,11 @@ export const modelVersions = pgTable(
 export const scoreVersions = pgTable(
   'score_versions',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    /**
+     * From a sequence: unique, and increasing per deal (the writeback outbox orders a deal's
+     * scores by it). Not indexed: versions are found by (deal_id, version).
+     */
+    id: bigserial('id', { mode: 'number' }).notNull(),
     orgId: text('org_id').notNull(),
     dealId: bigint('deal_id', { mode: 'number' }).notNull(), // no FK: see deals.orgId
     version: integer('version').notNull(),
@@ -184,10 +188,11 @@ export const scoreVersions = pgTable(
     sourceModstamp: ts('source_modstamp'),
     scoredAt: ts('scored_at').notNull().defaultNow()
   },
-  // No (org_id, scored_at) index: no query reads versions by org and time (history and the
-  // 7-day baseline go by deal_id), and it was the costliest of the three a batch rescore
-  // maintains per stored version (every key equal within a run: text compares and dedup).
-  (t) => [uniqueIndex('score_versions_deal_version_uq').on(t.dealId, t.version)]
+  // One index, the primary key (deal_id, version): every read goes by deal (history, the
+  // 7-day baseline, and the latest score through deals.latest_score_version). A batch rescore
+  // stores a million versions, and each index costs an insert per version: an index on id
+  // and one on (org_id, scored_at) were both dropped for that.
+  (t) => [primaryKey({ name: 'score_versions_pkey', columns: [t.dealId, t.version] })]
 );
 
 /** Rep x segment win statistics (RSFS), recomputed from closed deals. */

@@ -64,7 +64,8 @@ async function dealsMissingFromOutbox(
 ): Promise<{ orgId: string; dealId: number }[]> {
   const rows = await database.sql<{ org_id: string; id: string }[]>`
     SELECT d.org_id, d.id FROM deals d
-    JOIN score_versions s ON s.id = d.latest_score_id
+    JOIN score_versions s ON s.deal_id = d.id AND s.version = d.latest_score_version
+      AND s.id = d.latest_score_id
     LEFT JOIN writeback_outbox o ON o.org_id = d.org_id AND o.object_type = 'Opportunity'
       AND o.record_key = d.external_id
     WHERE d.deleted_at IS NULL AND d.external_id LIKE '006%'

@@ -106,7 +106,8 @@ export async function syncOutboxForDeals(
         WHERE p.deal_id = d.id AND p.scored_at <= s.scored_at - interval '7 days'
         ORDER BY p.version DESC LIMIT 1) AS previous_7d
     FROM deals d
-    JOIN score_versions s ON s.id = d.latest_score_id
+    JOIN score_versions s ON s.deal_id = d.id AND s.version = d.latest_score_version
+      AND s.id = d.latest_score_id
     LEFT JOIN model_versions mv ON mv.id = s.model_version_id
     WHERE d.org_id = ${orgId} AND d.id = ANY(${dealIds}::bigint[]) AND d.deleted_at IS NULL`;
   const coLeads = await sql<CoLeadRow[]>`

@@ -13,11 +13,10 @@ export function percent(rate: number): string {
 export function formatInt(value: number): string {
   const n = Math.round(value);
   const s = String(Math.abs(n));
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    if (i > 0 && (s.length - i) % 3 === 0) out += ',';
-    out += s[i];
-  }
+  // Digits in groups of three (the first group 1-3 long): a slice per group.
+  const head = s.length % 3 || 3;
+  let out = s.slice(0, head);
+  for (let i = head; i < s.length; i += 3) out += `,${s.slice(i, i + 3)}`;
   return n < 0 ? `-${out}` : out;
 }
 
@@ -77,7 +76,11 @@ export function fitLabel(
   );
 }
 
+/** The last typical amount formatted: one per model, while every deal has its own amount. */
+let typicalText = { typical: NaN, text: '' };
+
 export function amountLabel(amount: number, typical: number): string {
   const rel = amount > typical ? 'above' : amount < typical ? 'below' : 'at';
-  return `Amount ${formatInt(amount)} is ${rel} typical (${formatInt(typical)})`;
+  if (typicalText.typical !== typical) typicalText = { typical, text: formatInt(typical) };
+  return `Amount ${formatInt(amount)} is ${rel} typical (${typicalText.text})`;
 }

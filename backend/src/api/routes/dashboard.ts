@@ -88,7 +88,11 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ database: Database }> 
           .from(deals)
           .leftJoin(
             scoreVersions,
-            and(eq(scoreVersions.id, deals.latestScoreId), eq(scoreVersions.dealId, deals.id))
+            and(
+              eq(scoreVersions.dealId, deals.id),
+              eq(scoreVersions.version, deals.latestScoreVersion),
+              eq(scoreVersions.id, deals.latestScoreId)
+            )
           )
           .where(and(dealScope(principal), sql`${deals.outcome} IS NULL`)),
         db

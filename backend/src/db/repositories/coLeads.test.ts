@@ -147,6 +147,30 @@ describe('co-lead suggestions repository', () => {
     const some = await loadCoLeadState(db.sql, ORG, [id.get('D2')!], { load: ['rep_c'] });
     assert.deepEqual(some, { load: { rep_c: 1 }, cursor: 7, assigned: { D2: 'rep_a' } });
   });
+
+  test('COPY stores every field exactly as the upsert path does', async () => {
+    await copyNewDeals(db, ORG, ['D4', 'D5'].map(deal));
+    for (const x of ['D4', 'D5']) id.set(x, (await getDealByExternalId(db, ORG, x))!.id);
+    const candidates = [
+      candidate('rep_é', 1, true),
+      { ...candidate('rep_b', 2), winRate: 1 / 3, reason: 'Rep b: 33% — ünïcode\\ "quoted"' }
+    ];
+    const noOwner = (x: string) => ({ ...forDeal(x, candidates, 9), ownerRsfs: null });
+    assert.equal(await copyFirstCoLeadSuggestions_(db, [noOwner('D4')]), true);
+    await replaceCoLeadSuggestions(db.sql, ORG, [noOwner('D5')]);
+    const stored = await listCoLeadsForDeals(db.sql, ORG, [id.get('D4')!, id.get('D5')!]);
+    const fields = (x: string) =>
+      (stored.get(id.get(x)!) ?? []).map((c) => ({
+        ...c,
+        id: 0,
+        dealId: 0,
+        externalId: c.externalId.replace(`:${x}:`, ':D?:'),
+        updatedAt: null
+      }));
+    assert.equal(fields('D4').length, 2);
+    assert.deepEqual(fields('D4'), fields('D5'));
+    assert.equal(stored.get(id.get('D4')!)?.[0]?.externalId, `${ORG}:D4:rep_é`);
+  });
 });
 
 /** copyFirstCoLeadSuggestions runs inside a transaction (it uses a savepoint). */

@@ -4,8 +4,8 @@
 // are never touched by scoring.
 import type postgres from 'postgres';
 import type { Database } from '../client.ts';
-import { copyText } from '../copyText.ts';
-import { asDate, copyIn, type Queryable } from './deals.ts';
+import { BinaryRowWriter, copyBinaryIn } from '../copyBinary.ts';
+import { asDate, type Queryable } from './deals.ts';
 import type { CoLeadCandidate, CoLeadState } from '../../scoring/types.ts';
 
 export type CoLeadStatus = 'proposed' | 'approved' | 'rejected' | 'expired';
@@ -138,29 +138,48 @@ export async function copyFirstCoLeadSuggestions(
   orgId: string,
   deals: DealCoLeads[]
 ): Promise<boolean> {
-  const lines: string[] = [];
-  const org = copyText(orgId);
+  // Binary rows: reps, segments and reasons repeat across deals (a reason is built once per
+  // owner and segment), so each is encoded once; only the numbers and the external id are new.
+  const out = new BinaryRowWriter(deals.length * 3 * 200);
+  const org = Buffer.from(orgId, 'utf8');
+  const orgPrefix = Buffer.from(`${orgId}:`, 'utf8');
+  let rows = 0;
   for (const d of deals) {
-    const owner = d.ownerRsfs === null ? '\\N' : String(d.ownerRsfs);
     for (const c of d.candidates) {
-      lines.push(
-        `${org}\t${d.dealId}\t${copyText(coLeadExternalId(orgId, d.dealExternalId, c.repId))}\t` +
-          `${copyText(c.repId)}\t${copyText(c.segment)}\t${c.winRate}\t${c.sampleSize}\t${c.rank}\t` +
-          `${c.isPrimary ? 't' : 'f'}\t${copyText(c.reason)}\tproposed\t${owner}\t${d.scoreVersionId}\n`
-      );
+      out.row(COPY_FIELDS);
+      out.bytes(org);
+      out.int8(d.dealId, 'deal id');
+      // coLeadExternalId, written in pieces.
+      const at = out.beginField();
+      out.raw(orgPrefix);
+      out.utf8(d.dealExternalId);
+      out.ascii(':');
+      out.utf8(c.repId);
+      out.endField(at);
+      out.cachedText(c.repId, repeated, REPEATED_LIMIT);
+      out.cachedText(c.segment, repeated, REPEATED_LIMIT);
+      out.float8(c.winRate);
+      out.int4(c.sampleSize, 'sample size');
+      out.int4(c.rank, 'rank');
+      out.bool(c.isPrimary);
+      out.cachedText(c.reason, repeated, REPEATED_LIMIT);
+      out.cachedText('proposed', repeated);
+      if (d.ownerRsfs === null) out.null();
+      else out.float8(d.ownerRsfs);
+      out.int8(d.scoreVersionId, 'score version id');
+      rows++;
     }
   }
-  if (lines.length === 0) return true;
+  if (rows === 0) return true;
   try {
     await sql.savepoint((sp) =>
-      copyIn(
+      copyBinaryIn(
         sp,
         sp`
           COPY co_lead_suggestions (org_id, deal_id, external_id, suggested_rep_id, segment,
             win_rate, sample_size, rank, is_primary, reason, status, owner_rsfs, score_version_id)
-          FROM STDIN`,
-        // One chunk: a write (and its callback) per line costs more than the join.
-        [lines.join('')],
+          FROM STDIN (FORMAT binary)`,
+        [out.take()],
         'co_lead_suggestions'
       )
     );
@@ -173,6 +192,13 @@ export async function copyFirstCoLeadSuggestions(
     throw err;
   }
 }
+
+/** Fields per row of copyFirstCoLeadSuggestions's COPY. */
+const COPY_FIELDS = 13;
+/** Encoded reps, segments, reasons and the status (see BinaryRowWriter.cachedText). */
+const repeated = new Map<string, Buffer>();
+/** Reasons: per owner, segment, rank and primary or not; room for a large team's. */
+const REPEATED_LIMIT = 50_000;
 
 interface CoLeadRow {
   id: string;

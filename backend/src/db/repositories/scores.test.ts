@@ -262,8 +262,9 @@ describe('score versions repository', () => {
   test('a COPY the server rejects fails the write (nothing half-stored), it does not hang', async () => {
     const [c] = await listScoreHistory(db, ORG, ids.get('C')!);
     assert.ok(c);
-    // Reusing an existing id: the COPY hits the primary key after the pointer moved.
-    const prepared = prepareScoreVersions(ORG, [version('C', 0.7, c.id, 2)], [String(c.id)], {
+    // Reusing an existing version number: the COPY hits the primary key after the pointer moved.
+    const [drawn] = await drawScoreVersionIds(db.sql, 1);
+    const prepared = prepareScoreVersions(ORG, [version('C', 0.7, c.id, c.version)], [drawn!], {
       modelVersionId: null,
       scoredAt: at
     });

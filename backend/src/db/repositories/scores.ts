@@ -289,20 +289,29 @@ export async function insertScoreVersions(
   orgId: string,
   groups: PreparedScoreVersions[]
 ): Promise<WrittenScoreVersion[]> {
-  const dealIds = groups.flatMap((g) => g.dealIds);
-  if (dealIds.length === 0) return [];
+  const total = groups.reduce((n, g) => n + g.dealIds.length, 0);
+  if (total === 0) return [];
+  // Each column goes as one comma-separated text, split by Postgres (an empty item is NULL):
+  // array parameters cost a serialization and escaping pass per element here. The values
+  // are numbers and hashes ([0-9a-z:]), never commas. (A lone NULL is '', which splits into
+  // an empty array; unnest pads a shorter array with NULLs, so it is still NULL.)
+  const csv = (column: (g: PreparedScoreVersions) => readonly (number | string | null)[]) =>
+    groups.map((g) => column(g).join(',')).join(',');
   const moved = await sql<{ id: string }[]>`
     UPDATE deals d
     SET latest_score_id = u.id, latest_score_hash = u.hash, latest_score_version = u.version
-    FROM unnest(${dealIds}::bigint[], ${groups.flatMap((g) => g.previousScoreIds)}::bigint[],
-      ${groups.flatMap((g) => g.ids)}::bigint[], ${groups.flatMap((g) => g.resultHashes)}::text[],
-      ${groups.flatMap((g) => g.versions)}::int[])
+    FROM unnest(
+      string_to_array(${csv((g) => g.dealIds)}, ',')::bigint[],
+      string_to_array(${csv((g) => g.previousScoreIds)}, ',', '')::bigint[],
+      string_to_array(${csv((g) => g.ids)}, ',')::bigint[],
+      string_to_array(${csv((g) => g.resultHashes)}, ','),
+      string_to_array(${csv((g) => g.versions)}, ',')::int[])
       AS u(deal_id, prev_id, id, hash, version)
     WHERE d.id = u.deal_id AND d.org_id = ${orgId}
       AND d.latest_score_id IS NOT DISTINCT FROM u.prev_id
     RETURNING d.id`;
   if (moved.length === 0) return [];
-  const all = moved.length === dealIds.length;
+  const all = moved.length === total;
   const movedIds = new Set(all ? [] : moved.map((m) => Number(m.id)));
   const written: WrittenScoreVersion[] = [];
   const chunks: Uint8Array[] = [];
@@ -482,7 +491,8 @@ export async function getLatestScore(
   dealId: number
 ): Promise<ScoreVersionRecord | null> {
   const rows = await database.sql<VersionRow[]>`
-    SELECT s.* FROM deals d JOIN score_versions s ON s.id = d.latest_score_id
+    SELECT s.* FROM deals d JOIN score_versions s
+      ON s.deal_id = d.id AND s.version = d.latest_score_version AND s.id = d.latest_score_id
     WHERE d.org_id = ${orgId} AND d.id = ${dealId}`;
   return rows[0] ? toVersion(rows[0]) : null;
 }
@@ -560,7 +570,8 @@ export async function forEachLatestScore(
   const cursor = sql<LatestRow[]>`
     SELECT d.id, d.external_id, d.owner_id, d.industry, d.amount, s.probability, s.risk_band, s.rsfs,
       s.rsfs_band, s.rsfs_sample_size, s.confidence, s.method, s.factors, s.version, s.scored_at
-    FROM deals d JOIN score_versions s ON s.id = d.latest_score_id
+    FROM deals d JOIN score_versions s
+      ON s.deal_id = d.id AND s.version = d.latest_score_version AND s.id = d.latest_score_id
     WHERE d.org_id = ${orgId} AND d.deleted_at IS NULL ${open}
     ORDER BY d.id`.cursor(opts.batch ?? 5_000);
   for await (const rows of cursor) await onRows(rows.map(toLatest));
@@ -575,7 +586,8 @@ export async function listRiskiestOpenDeals(
   const rows = await database.sql<LatestRow[]>`
     SELECT d.id, d.external_id, d.owner_id, d.industry, d.amount, s.probability, s.risk_band, s.rsfs,
       s.rsfs_band, s.rsfs_sample_size, s.confidence, s.method, s.factors, s.version, s.scored_at
-    FROM deals d JOIN score_versions s ON s.id = d.latest_score_id
+    FROM deals d JOIN score_versions s
+      ON s.deal_id = d.id AND s.version = d.latest_score_version AND s.id = d.latest_score_id
     WHERE d.org_id = ${orgId} AND d.deleted_at IS NULL AND d.outcome IS NULL
     ORDER BY CASE s.risk_band WHEN 'HIGH' THEN 0 WHEN 'MEDIUM' THEN 1 ELSE 2 END,
       s.probability, d.amount DESC, d.id
