@@ -46,10 +46,12 @@ async function runJob(name: string, data: Record<string, unknown>): Promise<unkn
   return waitFor(
     `${name} to finish`,
     async () => {
-      const current = await Job.fromId(stack.queues.maintenance, job.id!);
-      const state = await current?.getState();
-      if (state === 'failed') throw new Error(`${name} failed: ${current?.failedReason}`);
-      return state === 'completed' ? { value: current?.returnvalue } : undefined;
+      // The state first, then the job: a job read before it completed has no return value yet.
+      const state = await stack.queues.maintenance.getJobState(job.id!);
+      if (state !== 'completed' && state !== 'failed') return undefined;
+      const done = await Job.fromId(stack.queues.maintenance, job.id!);
+      if (state === 'failed') throw new Error(`${name} failed: ${done?.failedReason}`);
+      return { value: done?.returnvalue };
     },
     { timeoutMs: 60_000, intervalMs: 100 }
   ).then((r) => r.value);
