@@ -255,9 +255,12 @@ export const coLeadSuggestions = pgTable(
     uniqueIndex('co_leads_org_external_uq').on(t.orgId, t.externalId),
     index('co_leads_org_deal_idx').on(t.orgId, t.dealId),
     // Rep loads (open primary suggestions per rep) are all this index serves: partial, so the
-    // alternatives (two of a deal's three suggestions) cost no index entry.
-    index('co_leads_org_rep_load_idx')
-      .on(t.orgId, t.suggestedRepId)
+    // alternatives (two of a deal's three suggestions) cost no index entry. The rep comes
+    // first: the load query asks for a few reps (rep = ANY(...)), and as a second column that
+    // condition was a filter over every open primary of the org whenever the statistics were
+    // stale (after a first rescore): 1.5 s per query in the webhook benchmark.
+    index('co_leads_rep_load_idx')
+      .on(t.suggestedRepId, t.orgId)
       .where(sql`${t.isPrimary} AND ${t.status} IN ('proposed', 'approved')`)
   ]
 );
