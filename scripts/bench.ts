@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { machineTimes, stealPercent } from './bench/machineTime.ts';
 
 const BENCHES = ['import', 'train', 'rescore', 'webhook', 'api'] as const;
 
@@ -76,7 +77,12 @@ async function main(): Promise<void> {
     }
     const started = Date.now();
     log(`${name}: running`);
-    const result = selected.length > 1 ? runInChild(name) : await runHere(file);
+    const times = machineTimes();
+    const result: Record<string, number> =
+      selected.length > 1 ? runInChild(name) : await runHere(file);
+    // Host steal over the whole benchmark (setup included): a slow run on a busy host shows.
+    const steal = stealPercent(times, machineTimes());
+    if (steal !== null && !process.env.DI_BENCH_CHILD) result[`${name}_cpu_steal_pct`] = steal;
     Object.assign(figures, result);
     log(`${name}: ${JSON.stringify(result)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }

@@ -19,7 +19,7 @@ if [ "$what" != lwc ]; then
   service_env="$(bash scripts/services.sh start)"
   eval "$service_env"
   export DATABASE_URL REDIS_URL
-  mapfile -t files < <(find backend test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+  mapfile -t files < <(find backend test scripts -name '*.test.ts' -not -path '*/node_modules/*' | sort)
   echo "== node tests (${#files[@]} files)"
   node --import tsx --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"
 fi
