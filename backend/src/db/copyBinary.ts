@@ -56,23 +56,17 @@ export class BinaryRowWriter {
 
   /** A text, varchar or json value (json's binary form is its text). */
   text(value: string): void {
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    this.room(4 + value.length * 3);
-    const n = this.buf.write(value, this.at + 4, 'utf8');
-    this.buf.writeInt32BE(n, this.at);
-    this.at += 4 + n;
+    const start = this.beginField();
+    this.utf8(value);
+    this.endField(start);
   }
 
   /** Bytes already encoded for a field (e.g. a constant text), written with their length. */
   bytes(value: Uint8Array): void {
-    const n = value.length;
-    this.room(4 + n);
-    this.buf.writeInt32BE(n, this.at);
-    const at = this.at + 4;
-    // A loop beats a call into set() for the short enum values this mostly writes.
-    if (n <= 32) for (let i = 0; i < n; i++) this.buf[at + i] = value[i] as number;
-    else this.buf.set(value, at);
-    this.at = at + n;
+    this.room(4);
+    this.buf.writeInt32BE(value.length, this.at);
+    this.at += 4;
+    this.raw(value);
   }
 
   /**
@@ -109,6 +103,7 @@ export class BinaryRowWriter {
     const n = value.length;
     this.room(n);
     const at = this.at;
+    // A loop beats a call into set() for the short values this mostly writes.
     if (n <= 32) for (let i = 0; i < n; i++) this.buf[at + i] = value[i] as number;
     else this.buf.set(value, at);
     this.at = at + n;

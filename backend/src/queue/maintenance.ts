@@ -14,6 +14,7 @@ import { orgsWithStaleInbox } from '../db/repositories/inbox.ts';
 import { orgsWithDuePending } from '../db/repositories/outbox.ts';
 import { markDealDeleted, upsertDealSnapshot } from '../db/repositories/deals.ts';
 import { listOrgs } from '../db/repositories/orgs.ts';
+import { latestScoreOfDeal } from '../db/repositories/scores.ts';
 import type { SalesforceConnections } from '../crm/connection.ts';
 import { syncOrg, type SyncPage } from '../crm/sync.ts';
 import { rescoreDeals, rescoreOrg } from '../services/rescoring.ts';
@@ -64,8 +65,7 @@ async function dealsMissingFromOutbox(
 ): Promise<{ orgId: string; dealId: number }[]> {
   const rows = await database.sql<{ org_id: string; id: string }[]>`
     SELECT d.org_id, d.id FROM deals d
-    JOIN score_versions s ON s.deal_id = d.id AND s.version = d.latest_score_version
-      AND s.id = d.latest_score_id
+    JOIN score_versions s ON ${latestScoreOfDeal(database.sql)}
     LEFT JOIN writeback_outbox o ON o.org_id = d.org_id AND o.object_type = 'Opportunity'
       AND o.record_key = d.external_id
     WHERE d.deleted_at IS NULL AND d.external_id LIKE '006%'

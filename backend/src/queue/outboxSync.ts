@@ -6,7 +6,7 @@
 import type postgres from 'postgres';
 import type { Database } from '../db/client.ts';
 import { hasPending, upsertOutbox, type OutboxWrite } from '../db/repositories/outbox.ts';
-import { explanationFromStored } from '../db/repositories/scores.ts';
+import { explanationFromStored, latestScoreOfDeal } from '../db/repositories/scores.ts';
 import { coLeadRecord, opportunityFieldValues, teamMemberWrite } from '../crm/writeback.ts';
 import { isSalesforceId } from '../crm/salesforceId.ts';
 import type { ScoreResult } from '../scoring/types.ts';
@@ -106,8 +106,7 @@ export async function syncOutboxForDeals(
         WHERE p.deal_id = d.id AND p.scored_at <= s.scored_at - interval '7 days'
         ORDER BY p.version DESC LIMIT 1) AS previous_7d
     FROM deals d
-    JOIN score_versions s ON s.deal_id = d.id AND s.version = d.latest_score_version
-      AND s.id = d.latest_score_id
+    JOIN score_versions s ON ${latestScoreOfDeal(sql)}
     LEFT JOIN model_versions mv ON mv.id = s.model_version_id
     WHERE d.org_id = ${orgId} AND d.id = ANY(${dealIds}::bigint[]) AND d.deleted_at IS NULL`;
   const coLeads = await sql<CoLeadRow[]>`

@@ -39,10 +39,30 @@ export function r4(x: number): string {
 const TWO_32 = 2 ** 32;
 const TWO_21 = 2 ** 21;
 
+/** One 32-bit word into the first lane (MurmurHash3's block step). */
+function mixFirst(h: number, word: number): number {
+  let k = Math.imul(word, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  k = Math.imul(k, 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/** One 32-bit word into the second lane (the same step with fmix32's constants). */
+function mixSecond(h: number, word: number): number {
+  let m = Math.imul(word, 0x85ebca6b);
+  m = (m << 16) | (m >>> 16);
+  m = Math.imul(m, 0xc2b2ae35);
+  h ^= m;
+  h = (h << 17) | (h >>> 15);
+  return (Math.imul(h, 9) + 0x52dce729) | 0;
+}
+
 /**
- * A string's own 53-bit hash (two MurmurHash3-style 32-bit lanes over its UTF-16 code units,
- * seeded with its length; all of one lane and 21 bits of the other), as a double: it does not
- * depend on the stream it goes into, so strings that recur across deals are hashed once.
+ * A string's own 53-bit hash (both lanes over its UTF-16 code units, seeded with its length;
+ * all of one lane and 21 bits of the other), as a double: it does not depend on the stream it
+ * goes into, so strings that recur across deals are hashed once.
  */
 function stringHash(s: string): number {
   const n = s.length;
@@ -50,18 +70,8 @@ function stringHash(s: string): number {
   let h2 = 0x2f8e4a1d ^ n;
   for (let i = 0; i < n; i += 2) {
     const w = i + 1 < n ? s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16) : s.charCodeAt(i);
-    let k = Math.imul(w, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    h1 ^= k;
-    h1 = (h1 << 13) | (h1 >>> 19);
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0;
-    let m = Math.imul(w, 0x85ebca6b);
-    m = (m << 16) | (m >>> 16);
-    m = Math.imul(m, 0xc2b2ae35);
-    h2 ^= m;
-    h2 = (h2 << 17) | (h2 >>> 15);
-    h2 = (Math.imul(h2, 9) + 0x52dce729) | 0;
+    h1 = mixFirst(h1, w);
+    h2 = mixSecond(h2, w);
   }
   return (fmix32(h1) >>> 0) * TWO_21 + (fmix32(h2) >>> 11);
 }
@@ -70,8 +80,8 @@ function stringHash(s: string): number {
 const recurringHashes = new RecurringValues<number>(16_384);
 
 /**
- * A 64-bit streaming hash over 32-bit words: two MurmurHash3-style lanes, the second also
- * mixing in the first's state (so the lanes do not share collisions), finished with
+ * A 64-bit streaming hash over 32-bit words: the two lanes, the second also mixing in the
+ * first's state (so the lanes do not share collisions), finished with
  * MurmurHash3's fmix32 and a cross-mix. Values are fed directly (numbers as integers, strings
  * as their own hash), so no canonical string is built.
  */
@@ -81,18 +91,8 @@ class Hash64 {
   private words = 0;
 
   word(value: number): void {
-    let k = Math.imul(value, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    k = Math.imul(k, 0x1b873593);
-    let a = this.h1 ^ k;
-    a = (a << 13) | (a >>> 19);
-    this.h1 = (Math.imul(a, 5) + 0xe6546b64) | 0;
-    let m = Math.imul(value ^ this.h1, 0x85ebca6b);
-    m = (m << 16) | (m >>> 16);
-    m = Math.imul(m, 0xc2b2ae35);
-    let b = this.h2 ^ m;
-    b = (b << 17) | (b >>> 15);
-    this.h2 = (Math.imul(b, 9) + 0x52dce729) | 0;
+    this.h1 = mixFirst(this.h1, value);
+    this.h2 = mixSecond(this.h2, value ^ this.h1);
     this.words++;
   }
 

@@ -76,11 +76,12 @@ export function fitLabel(
   );
 }
 
-/** The last typical amount formatted: one per model, while every deal has its own amount. */
-let typicalText = { typical: NaN, text: '' };
-
-export function amountLabel(amount: number, typical: number): string {
+/** `typicalText` is formatInt(typical), passed when it is formatted once per model. */
+export function amountLabel(
+  amount: number,
+  typical: number,
+  typicalText = formatInt(typical)
+): string {
   const rel = amount > typical ? 'above' : amount < typical ? 'below' : 'at';
-  if (typicalText.typical !== typical) typicalText = { typical, text: formatInt(typical) };
-  return `Amount ${formatInt(amount)} is ${rel} typical (${typicalText.text})`;
+  return `Amount ${formatInt(amount)} is ${rel} typical (${typicalText})`;
 }

@@ -18,7 +18,14 @@ import {
   type CompiledEncoder,
   type EncodedValue
 } from './encoding.ts';
-import { GENERIC_LABELS, amountLabel, categoryLabel, fitLabel, repOverallLabel } from './labels.ts';
+import {
+  GENERIC_LABELS,
+  amountLabel,
+  categoryLabel,
+  fitLabel,
+  formatInt,
+  repOverallLabel
+} from './labels.ts';
 import { dayNumber, sigmoid } from './math.ts';
 import { riskBand } from './risk.ts';
 import { lookupRsfs, rsfsEncodingTables } from './rsfs.ts';
@@ -51,6 +58,8 @@ interface CompiledModel {
   amountCenter: number;
   amountScale: number;
   typicalAmount: number;
+  /** typicalAmount as the amount label prints it (formatted once, not per deal). */
+  typicalAmountText: string;
   method: 'model' | 'rules';
   confidence: 'normal' | 'low';
 }
@@ -105,6 +114,7 @@ function compile(model: TrainedModel): CompiledModel {
     amountCenter: spec.amountCenter,
     amountScale: spec.amountScale || 1,
     typicalAmount: Math.exp(spec.amountCenter),
+    typicalAmountText: formatInt(Math.exp(spec.amountCenter)),
     method: model.kind === 'rules' ? 'rules' : 'model',
     confidence: model.verdict === 'signal' ? 'normal' : 'low'
   };
@@ -162,7 +172,7 @@ function labelOf(
   const enc = cm.encoder;
   const column = cm.columns[j] as number;
   if (column === AMOUNT_INDEX) {
-    return amountLabel(deal.amount, cm.typicalAmount);
+    return amountLabel(deal.amount, cm.typicalAmount, cm.typicalAmountText);
   }
   if (column === FIT_INDEX) {
     if (fit.label !== undefined) return fit.label;

@@ -1,6 +1,7 @@
 // Schemas and helpers shared by the route modules.
 import { Type, type Static, type TSchema, type TUnsafe } from 'typebox';
-import { deals } from '../../db/schema.ts';
+import { and, eq } from 'drizzle-orm';
+import { deals, scoreVersions } from '../../db/schema.ts';
 import type { OrgRecord } from '../auth.ts';
 
 export const RiskBandSchema = Type.Union([
@@ -120,3 +121,13 @@ export function segmentColumn(field: SegmentField) {
     leadSource: deals.leadSource
   }[field];
 }
+
+/**
+ * Join condition of a deal and its latest score version: found by the primary key (deal_id,
+ * version); the id check keeps a stale pointer from matching another version.
+ */
+export const latestScoreJoin = and(
+  eq(scoreVersions.dealId, deals.id),
+  eq(scoreVersions.version, deals.latestScoreVersion),
+  eq(scoreVersions.id, deals.latestScoreId)
+);

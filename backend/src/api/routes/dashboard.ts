@@ -8,7 +8,7 @@ import { coLeadSuggestions, deals, modelVersions, orgs, scoreVersions } from '..
 import { notFound } from '../errors.ts';
 import { dealScope, HUMANS, principalOf } from '../rbac.ts';
 import type { Role } from '../principal.ts';
-import { DateTime, errorResponses, Nullable } from './common.ts';
+import { DateTime, errorResponses, latestScoreJoin, Nullable } from './common.ts';
 
 const ModelRef = Nullable(Type.Object({ version: Type.Integer(), verdict: Type.String() }));
 
@@ -86,14 +86,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ database: Database }> 
             lowConfidence: sql<number>`count(*) FILTER (WHERE ${scoreVersions.confidence} = 'low')::int`
           })
           .from(deals)
-          .leftJoin(
-            scoreVersions,
-            and(
-              eq(scoreVersions.dealId, deals.id),
-              eq(scoreVersions.version, deals.latestScoreVersion),
-              eq(scoreVersions.id, deals.latestScoreId)
-            )
-          )
+          .leftJoin(scoreVersions, latestScoreJoin)
           .where(and(dealScope(principal), sql`${deals.outcome} IS NULL`)),
         db
           .select({ n: sql<number>`count(*)::int` })

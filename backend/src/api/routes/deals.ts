@@ -21,6 +21,7 @@ import {
   DateTime,
   errorResponses,
   FactorsSchema,
+  latestScoreJoin,
   normaliseFactors,
   Nullable,
   RiskBandSchema,
@@ -186,13 +187,6 @@ type DealDetailRow = Omit<Static<typeof DealSummary>, 'score'> & {
 const HISTORY_LIMIT = 100;
 /** ISO 8601 in UTC with milliseconds, as JSON dates are everywhere else in the API. */
 const ISO_MS = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"';
-
-/** A deal's latest score, found by its primary key (deal_id, version). */
-const latestScoreJoin = and(
-  eq(scoreVersions.dealId, deals.id),
-  eq(scoreVersions.version, deals.latestScoreVersion),
-  eq(scoreVersions.id, deals.latestScoreId)
-);
 
 export interface DealRoutesOptions {
   database: Database;

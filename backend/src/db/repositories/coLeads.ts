@@ -142,20 +142,13 @@ export async function copyFirstCoLeadSuggestions(
   // owner and segment), so each is encoded once; only the numbers and the external id are new.
   const out = new BinaryRowWriter(deals.length * 3 * 200);
   const org = Buffer.from(orgId, 'utf8');
-  const orgPrefix = Buffer.from(`${orgId}:`, 'utf8');
   let rows = 0;
   for (const d of deals) {
     for (const c of d.candidates) {
       out.row(COPY_FIELDS);
       out.bytes(org);
       out.int8(d.dealId, 'deal id');
-      // coLeadExternalId, written in pieces.
-      const at = out.beginField();
-      out.raw(orgPrefix);
-      out.utf8(d.dealExternalId);
-      out.ascii(':');
-      out.utf8(c.repId);
-      out.endField(at);
+      out.text(coLeadExternalId(orgId, d.dealExternalId, c.repId));
       out.cachedText(c.repId, repeated, REPEATED_LIMIT);
       out.cachedText(c.segment, repeated, REPEATED_LIMIT);
       out.float8(c.winRate);
@@ -163,7 +156,7 @@ export async function copyFirstCoLeadSuggestions(
       out.int4(c.rank, 'rank');
       out.bool(c.isPrimary);
       out.cachedText(c.reason, repeated, REPEATED_LIMIT);
-      out.cachedText('proposed', repeated);
+      out.bytes(PROPOSED);
       if (d.ownerRsfs === null) out.null();
       else out.float8(d.ownerRsfs);
       out.int8(d.scoreVersionId, 'score version id');
@@ -195,8 +188,9 @@ export async function copyFirstCoLeadSuggestions(
 
 /** Fields per row of copyFirstCoLeadSuggestions's COPY. */
 const COPY_FIELDS = 13;
-/** Encoded reps, segments, reasons and the status (see BinaryRowWriter.cachedText). */
+/** Encoded reps, segments and reasons (see BinaryRowWriter.cachedText). */
 const repeated = new Map<string, Buffer>();
+const PROPOSED = Buffer.from('proposed');
 /** Reasons: per owner, segment, rank and primary or not; room for a large team's. */
 const REPEATED_LIMIT = 50_000;
 

@@ -101,6 +101,13 @@ export function explanationFromStored(factors: StoredFactors | string): Explanat
 }
 
 /**
+ * Join condition of a deal `d` and its latest score version `s`: found by the primary key
+ * (deal_id, version); the id check keeps a stale pointer from matching another version.
+ */
+export const latestScoreOfDeal = (sql: Queryable) =>
+  sql`s.deal_id = d.id AND s.version = d.latest_score_version AND s.id = d.latest_score_id`;
+
+/**
  * `count` new score version ids from the sequence, in one query. Draw them only after reading
  * the deals they are for: a deal's version ids must grow (the writeback outbox orders a deal's
  * scores by id), and an id drawn before the read could be smaller than one another writer drew
@@ -270,18 +277,23 @@ export async function insertScoreVersions(
 ): Promise<WrittenScoreVersion[]> {
   const total = groups.reduce((n, g) => n + g.dealIds.length, 0);
   if (total === 0) return [];
-  // Each column goes as one comma-separated text, split by Postgres (an empty item is NULL):
-  // array parameters cost a serialization and escaping pass per element here. The values
-  // are numbers and hashes ([0-9a-z:]), never commas. (A lone NULL is '', which splits into
-  // an empty array; unnest pads a shorter array with NULLs, so it is still NULL.)
+  // Each column goes as one comma-separated text, split by Postgres: array parameters cost a
+  // serialization and escaping pass per element here. The values are numbers and hashes
+  // ([0-9a-z:]), never commas; a missing previous id is written as NULL.
   const csv = (column: (g: PreparedScoreVersions) => readonly (number | string | null)[]) =>
-    groups.map((g) => column(g).join(',')).join(',');
+    groups
+      .map((g) =>
+        column(g)
+          .map((v) => v ?? 'NULL')
+          .join(',')
+      )
+      .join(',');
   const moved = await sql<{ id: string }[]>`
     UPDATE deals d
     SET latest_score_id = u.id, latest_score_hash = u.hash, latest_score_version = u.version
     FROM unnest(
       string_to_array(${csv((g) => g.dealIds)}, ',')::bigint[],
-      string_to_array(${csv((g) => g.previousScoreIds)}, ',', '')::bigint[],
+      string_to_array(${csv((g) => g.previousScoreIds)}, ',', 'NULL')::bigint[],
       string_to_array(${csv((g) => g.ids)}, ',')::bigint[],
       string_to_array(${csv((g) => g.resultHashes)}, ','),
       string_to_array(${csv((g) => g.versions)}, ',')::int[])
@@ -470,8 +482,7 @@ export async function getLatestScore(
   dealId: number
 ): Promise<ScoreVersionRecord | null> {
   const rows = await database.sql<VersionRow[]>`
-    SELECT s.* FROM deals d JOIN score_versions s
-      ON s.deal_id = d.id AND s.version = d.latest_score_version AND s.id = d.latest_score_id
+    SELECT s.* FROM deals d JOIN score_versions s ON ${latestScoreOfDeal(database.sql)}
     WHERE d.org_id = ${orgId} AND d.id = ${dealId}`;
   return rows[0] ? toVersion(rows[0]) : null;
 }
@@ -549,8 +560,7 @@ export async function forEachLatestScore(
   const cursor = sql<LatestRow[]>`
     SELECT d.id, d.external_id, d.owner_id, d.industry, d.amount, s.probability, s.risk_band, s.rsfs,
       s.rsfs_band, s.rsfs_sample_size, s.confidence, s.method, s.factors, s.version, s.scored_at
-    FROM deals d JOIN score_versions s
-      ON s.deal_id = d.id AND s.version = d.latest_score_version AND s.id = d.latest_score_id
+    FROM deals d JOIN score_versions s ON ${latestScoreOfDeal(sql)}
     WHERE d.org_id = ${orgId} AND d.deleted_at IS NULL ${open}
     ORDER BY d.id`.cursor(opts.batch ?? 5_000);
   for await (const rows of cursor) await onRows(rows.map(toLatest));
@@ -565,8 +575,7 @@ export async function listRiskiestOpenDeals(
   const rows = await database.sql<LatestRow[]>`
     SELECT d.id, d.external_id, d.owner_id, d.industry, d.amount, s.probability, s.risk_band, s.rsfs,
       s.rsfs_band, s.rsfs_sample_size, s.confidence, s.method, s.factors, s.version, s.scored_at
-    FROM deals d JOIN score_versions s
-      ON s.deal_id = d.id AND s.version = d.latest_score_version AND s.id = d.latest_score_id
+    FROM deals d JOIN score_versions s ON ${latestScoreOfDeal(database.sql)}
     WHERE d.org_id = ${orgId} AND d.deleted_at IS NULL AND d.outcome IS NULL
     ORDER BY CASE s.risk_band WHEN 'HIGH' THEN 0 WHEN 'MEDIUM' THEN 1 ELSE 2 END,
       s.probability, d.amount DESC, d.id
