@@ -138,8 +138,10 @@ describe('webhook to Salesforce', () => {
     };
     assert.equal(factors.v, 1);
     assert.ok(factors.raising.length + factors.lowering.length > 0);
-    // The inbox row is done and the outbox row written.
+    // The inbox row is done and the outbox row written. The worker marks the row done once
+    // Salesforce has answered, so the fields can be there a moment before: wait for it.
     await waitFor('the inbox row done', inboxDone(event.id));
+    await waitFor('the outbox row done', outboxWritten(deal.recordId));
     const outbox = await db.sql`
       SELECT status, payload_hash = written_hash AS same FROM writeback_outbox
       WHERE org_id = ${org.orgId} AND object_type = 'Opportunity' AND record_key = ${deal.recordId}`;
