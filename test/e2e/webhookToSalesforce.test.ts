@@ -95,6 +95,13 @@ const outboxWritten = (recordKey: string) => async () => {
   return rows[0]?.status === 'done' ? true : undefined;
 };
 
+const outboxCaughtUp = (recordKey: string) => async () => {
+  const rows = await db.sql`
+    SELECT status, payload_hash = written_hash AS same FROM writeback_outbox
+    WHERE org_id = ${org.orgId} AND object_type = 'Opportunity' AND record_key = ${recordKey}`;
+  return rows[0]?.status === 'done' && rows[0]?.same === true ? true : undefined;
+};
+
 const inboxDone = (eventId: string) => async () => {
   const rows = await db.sql`
     SELECT status FROM webhook_inbox WHERE org_id = ${org.orgId} AND event_id = ${eventId}`;
@@ -226,6 +233,9 @@ describe('webhook to Salesforce', () => {
     const row = await dealRow(deal.recordId);
     assert.equal(row?.amount, 120_000);
     const score = await latestScore(deal.recordId);
+    // Both scores can round to the same percent, so the field alone cannot tell the second write
+    // has landed: wait for the outbox row to hold the later payload, written.
+    await waitFor('the later payload written', outboxCaughtUp(deal.recordId));
     await waitFor('the later score in Salesforce', () =>
       org.sf!.get('Opportunity', deal.recordId)?.Win_Probability__c ===
       percent(score!.probability as number, 'p')
