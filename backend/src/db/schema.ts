@@ -174,10 +174,18 @@ export const scoreVersions = pgTable(
     confidence: text('confidence').notNull(), // normal | low
     method: text('method').notNull(), // model | rules
     /**
-     * The explanation (db/repositories/scores StoredFactors) as JSON text: an opaque document
-     * read whole, written a million at a time by a batch rescore (see jsonText).
+     * The explanation's factors (db/repositories/scores) as JSON text: an opaque document read
+     * whole, written a million at a time by a batch rescore (see jsonText). Since migration
+     * 0014 it lists each factor's feature and label, and its numbers are in `contributions`;
+     * before, it was the whole StoredFactors document (numbers included), still read as such.
      */
     factors: jsonText<unknown>('factors').notNull(),
+    /**
+     * [baseline, contribution of factor 1, ..., factor n] (their sum is the logit), or null in
+     * versions stored before migration 0014. Binary doubles: formatting each number as JSON
+     * text was the largest cost of encoding a version, and made the row a quarter larger.
+     */
+    contributions: doublePrecision('contributions').array(),
     rsfs: doublePrecision('rsfs'),
     rsfsBand: text('rsfs_band'), // RED | YELLOW | GREEN
     rsfsSampleSize: integer('rsfs_sample_size'),

@@ -511,10 +511,21 @@ async function importRows(
   opts.onProgress?.({ bytesRead: source.bytesRead(), totalBytes, rowsRead: rowNumber });
 
   const status = error === null ? 'completed' : 'failed';
-  await sql`
-    UPDATE import_runs SET status = ${status}, error = ${error}, finished_at = now(),
-           file_sha256 = ${status === 'completed' ? source.sha256() : null}
-     WHERE id = ${runId}`;
+  // Committed synchronously whatever the server's default: the flush of its WAL covers every
+  // batch of the run, which committed without waiting for theirs (see BATCH_SETTINGS).
+  // (sql is the run's reserved connection: its transaction is plain BEGIN ... COMMIT.)
+  await sql`BEGIN`;
+  try {
+    await sql`SET LOCAL synchronous_commit = on`;
+    await sql`
+      UPDATE import_runs SET status = ${status}, error = ${error}, finished_at = now(),
+             file_sha256 = ${status === 'completed' ? source.sha256() : null}
+       WHERE id = ${runId}`;
+    await sql`COMMIT`;
+  } catch (err) {
+    await sql`ROLLBACK`.catch(() => {});
+    throw err;
+  }
   const limit = opts.reportProblems ?? 1_000;
   const problems = await sql<
     { row_number: number; field: string | null; reason: string; severity: 'error' | 'warning' }[]

@@ -23,6 +23,8 @@ interface LatestRow {
   method: ScoreResult['method'];
   /** The factors column's JSON text. */
   factors: string;
+  /** The contributions column (null before migration 0014). */
+  contributions: number[] | null;
   rsfs: number | null;
   rsfs_band: 'RED' | 'YELLOW' | 'GREEN' | null;
   rsfs_sample_size: number | null;
@@ -55,7 +57,7 @@ function storedScore(r: LatestRow): ScoreResult {
     riskBand: r.risk_band,
     confidence: r.confidence,
     method: r.method,
-    explanation: explanationFromStored(r.factors),
+    explanation: explanationFromStored(r.factors, r.contributions),
     rsfs:
       r.rsfs === null || r.rsfs_band === null
         ? null
@@ -100,8 +102,8 @@ export async function syncOutboxForDeals(
   const { sql } = database;
   const latest = await sql<LatestRow[]>`
     SELECT d.id AS deal_id, d.external_id, s.id AS score_id, s.probability, s.risk_band,
-      s.confidence, s.method, s.factors, s.rsfs, s.rsfs_band, s.rsfs_sample_size,
-      mv.version AS model_version, s.scored_at::text AS scored_at,
+      s.confidence, s.method, s.factors, s.contributions, s.rsfs, s.rsfs_band,
+      s.rsfs_sample_size, mv.version AS model_version, s.scored_at::text AS scored_at,
       (SELECT p.probability FROM score_versions p
         WHERE p.deal_id = d.id AND p.scored_at <= s.scored_at - interval '7 days'
         ORDER BY p.version DESC LIMIT 1) AS previous_7d

@@ -5,6 +5,7 @@ import { Type, type Static } from 'typebox';
 import { and, asc, desc, eq, fillPlaceholders, gte, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.ts';
 import { deals, scoreVersions } from '../../db/schema.ts';
+import { storedDocument } from '../../db/repositories/scores.ts';
 import type { Enqueuer } from '../../queue/enqueuer.ts';
 import { decodeCursor, encodeCursor, type KeyKind } from '../cursor.ts';
 import { ApiError, notFound } from '../errors.ts';
@@ -179,6 +180,8 @@ type DealDetailRow = Omit<Static<typeof DealSummary>, 'score'> & {
   score: (Omit<Static<typeof ScoreSummary>, 'scoredAt'> & { scoredAt: string }) | null;
   /** As stored (score_versions.factors); normalised before it is sent. */
   factors: unknown;
+  /** As stored (score_versions.contributions): null before migration 0014. */
+  contributions: number[] | null;
   history: Static<typeof ScoreSummary>[];
   coLeads: unknown[];
 };
@@ -292,6 +295,7 @@ export const dealRoutes: FastifyPluginAsyncTypebox<DealRoutesOptions> = async (
             'modelVersionId', ${scoreVersions.modelVersionId},
             'scoredAt', to_char(${scoreVersions.scoredAt} AT TIME ZONE 'UTC', ${ISO_MS})) END,
           'factors', ${scoreVersions.factors}::json,
+          'contributions', ${scoreVersions.contributions},
           'history', (
             SELECT COALESCE(json_agg(json_build_object(
               'version', h.version, 'probability', h.probability, 'riskBand', h.risk_band,
@@ -372,9 +376,13 @@ export const dealRoutes: FastifyPluginAsyncTypebox<DealRoutesOptions> = async (
       if (!body) throw notFound('deal');
       // A json column arrives parsed or as text depending on the driver settings: accept both.
       const detail = (typeof body === 'string' ? JSON.parse(body) : body) as DealDetailRow;
+      const { contributions, ...shown } = detail;
       return {
-        ...detail,
-        factors: detail.score === null ? null : normaliseFactors(detail.factors),
+        ...shown,
+        factors:
+          detail.score === null
+            ? null
+            : normaliseFactors(storedDocument(detail.factors, contributions ?? null)),
         history: Array.isArray(detail.history) ? detail.history : [],
         coLeads: Array.isArray(detail.coLeads) ? detail.coLeads : []
       };

@@ -7,6 +7,9 @@ import { copyNewDeals, getDealByExternalId, type CanonicalDeal } from './deals.t
 import {
   drawScoreVersionIds,
   writeFactorsJson,
+  writeContributions,
+  factorLabels,
+  storedDocument,
   explanationFromStored,
   topFactors,
   insertFewScoreVersions,
@@ -65,7 +68,26 @@ function factorsJson(e: Explanation): string {
   return bytes.subarray(4).toString('utf8');
 }
 
-test('the factors JSON is JSON.stringify of the stored document', () => {
+/** The contributions field writeContributions encodes, decoded as array_recv reads it. */
+function contributionsField(e: Explanation): number[] {
+  const out = new BinaryRowWriter(16);
+  writeContributions(out, e);
+  const b = out.take();
+  assert.equal(b.readInt32BE(0), b.length - 4, 'the field length covers the array');
+  assert.deepEqual(
+    [b.readInt32BE(4), b.readInt32BE(8), b.readInt32BE(12), b.readInt32BE(20)],
+    [1, 0, 701, 1],
+    'one dimension, no NULLs, float8 elements, lower bound 1'
+  );
+  const n = b.readInt32BE(16);
+  assert.equal(b.length, 24 + n * 12, 'each element is its length and 8 bytes');
+  return Array.from({ length: n }, (_, i) => {
+    assert.equal(b.readInt32BE(24 + i * 12), 8);
+    return b.readDoubleBE(28 + i * 12);
+  });
+}
+
+test("the factors JSON lists each factor's feature and label, as JSON.stringify would", () => {
   const a = {
     feature: 'rep_segment_fit',
     label: 'rep "7" \\ wins\t€ 60%',
@@ -80,9 +102,18 @@ test('the factors JSON is JSON.stringify of the stored document', () => {
     raising: [a],
     lowering: [b]
   };
-  const expected = JSON.stringify({ baseline: e.baseline, contributions: e.contributions });
+  const expected = JSON.stringify(factorLabels(e));
+  assert.equal(
+    expected,
+    JSON.stringify([a, b, c, d].map(({ feature, label }) => ({ feature, label })))
+  );
   assert.equal(factorsJson(e), expected);
   assert.equal(factorsJson(e), expected, 'the same again, from cached fragments');
+  assert.deepEqual(
+    contributionsField(e),
+    [-0.4525248032885237, 0.123456789, -1e-7, 0, Infinity],
+    'the numbers: the baseline, then each factor in order, bit for bit'
+  );
 });
 
 test('the factors JSON stays exact once a feature with a new label per deal is no longer cached', () => {
@@ -97,9 +128,41 @@ test('the factors JSON stays exact once a feature with a new label per deal is n
       raising: [],
       lowering: []
     };
-    const expected = JSON.stringify({ baseline: e.baseline, contributions: e.contributions });
+    const expected = JSON.stringify(factorLabels(e));
     if (factorsJson(e) !== expected) assert.fail(`deal ${i}: ${factorsJson(e)} != ${expected}`);
   }
+});
+
+test('a stored version reads back from its two columns, or from a document stored before them', () => {
+  const labels = [
+    { feature: 'amount', label: 'Amount 8,375 is low' },
+    { feature: 'region', label: 'APAC' }
+  ];
+  const read = explanationFromStored(JSON.stringify(labels), [-0.5, -0.25, 0.75]);
+  assert.equal(read.baseline, -0.5);
+  assert.deepEqual(read.contributions, [
+    { feature: 'amount', label: 'Amount 8,375 is low', contribution: -0.25 },
+    { feature: 'region', label: 'APAC', contribution: 0.75 }
+  ]);
+  assert.deepEqual(
+    read.raising.map((f) => f.feature),
+    ['region'],
+    'top factors derived'
+  );
+  const legacy = { baseline: -0.5, contributions: read.contributions };
+  assert.deepEqual(
+    explanationFromStored(JSON.stringify(legacy), null),
+    read,
+    'a whole document (contributions NULL) reads the same'
+  );
+  assert.throws(
+    () => explanationFromStored(JSON.stringify(labels), [-0.5, -0.25]),
+    /2 numbers stored for 2 factors/
+  );
+  assert.throws(
+    () => storedDocument(JSON.stringify(legacy), [-0.5, -0.25, 0.75]),
+    /factors is not a list/
+  );
 });
 
 test('top factors: the three largest each way, largest first, ties to the earlier factor', () => {
@@ -257,6 +320,37 @@ describe('score versions repository', () => {
       scoredAt: new Date('2024-06-01T01:02:03.456Z')
     });
     assert.equal((await getDealByExternalId(db, ORG, 'D'))?.latestScoreId, Number(id));
+  });
+
+  test('the per-event path stores the explanation exactly too', async () => {
+    await copyNewDeals(db, ORG, [deal('E')]);
+    const e = (await getDealByExternalId(db, ORG, 'E'))!;
+    const scored = result('E', 0.6, 'Amount 1,234 is "low", {odd}');
+    scored.explanation.baseline = 0.1 + 0.2;
+    scored.explanation.contributions.push({
+      feature: 'amount',
+      label: 'tiny',
+      contribution: -1.2345678901234e-300
+    });
+    scored.explanation.lowering = [scored.explanation.contributions[1]!];
+    const item = { ...version('E', 0.6, null, 1), dealId: e.id, result: scored };
+    await insertFewScoreVersions(db.sql, ORG, [item], { modelVersionId: null, scoredAt: at });
+    const [stored] = await listScoreHistory(db, ORG, e.id);
+    assert.deepEqual(stored?.factors, scored.explanation, 'every number bit for bit');
+  });
+
+  test('a version stored before migration 0014 (whole document, no contributions) still reads', async () => {
+    await copyNewDeals(db, ORG, [deal('F')]);
+    const f = (await getDealByExternalId(db, ORG, 'F'))!;
+    const explanation = result('F', 0.5).explanation;
+    const document = { baseline: explanation.baseline, contributions: explanation.contributions };
+    await db.sql`
+      INSERT INTO score_versions (org_id, deal_id, version, probability, risk_band, confidence,
+        method, factors, result_hash)
+      VALUES (${ORG}, ${f.id}, 1, 0.5, 'LOW', 'normal', 'model', ${JSON.stringify(document)},
+        'legacy')`;
+    const [stored] = await listScoreHistory(db, ORG, f.id);
+    assert.deepEqual(stored?.factors, explanation);
   });
 
   test('a COPY the server rejects fails the write (nothing half-stored), it does not hang', async () => {

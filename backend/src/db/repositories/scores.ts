@@ -52,11 +52,16 @@ export interface WrittenScoreVersion {
 }
 
 /**
- * What `factors` holds: the exact explanation's baseline and every contribution (baseline +
- * contributions = logit). `raising` / `lowering` (the top three each way) are not stored: they
- * are the same factors again and would make the document half as large once more, which is the
- * bulk of a batch rescore's write cost. They are derived on read (explanationFromStored);
- * versions stored before this carry them, and those are used as stored.
+ * A stored explanation: the exact baseline and every contribution (baseline + contributions =
+ * logit). `raising` / `lowering` (the top three each way) are not stored: they are the same
+ * factors again and would make the document half as large once more, which is the bulk of a
+ * batch rescore's write cost. They are derived on read (explanationFromStored); versions
+ * stored before this carry them, and those are used as stored.
+ *
+ * Since migration 0014 a version stores it in two columns: `factors` lists each factor's
+ * feature and label (StoredFactorLabels as JSON) and `contributions` holds the numbers,
+ * [baseline, contribution 1, ..., contribution n]. Versions stored before have contributions
+ * NULL and this whole document, as JSON, in `factors`.
  */
 export interface StoredFactors {
   baseline: number;
@@ -64,6 +69,9 @@ export interface StoredFactors {
   raising?: Factor[];
   lowering?: Factor[];
 }
+
+/** What `factors` holds since migration 0014: each factor without its number. */
+export type StoredFactorLabels = { feature: string; label: string }[];
 
 /**
  * The three factors with the largest contribution of this sign (positive for 1, negative for
@@ -86,17 +94,48 @@ export function topFactors(contributions: Factor[], sign: 1 | -1): Factor[] {
 }
 
 /**
- * The full explanation of a stored factors document (raising / lowering derived if absent):
- * the column's JSON text as read, or the document itself.
+ * The stored document of a version from its two columns: `factors` (the JSON text as read, or
+ * parsed) and `contributions` (null for a version stored before migration 0014, whose factors
+ * is the whole document). Throws when the two do not describe the same factors.
  */
-export function explanationFromStored(factors: StoredFactors | string): Explanation {
-  const stored = typeof factors === 'string' ? (JSON.parse(factors) as StoredFactors) : factors;
-  const contributions = stored.contributions;
+export function storedDocument(factors: unknown, contributions: number[] | null): StoredFactors {
+  const parsed: unknown = typeof factors === 'string' ? JSON.parse(factors) : factors;
+  if (contributions === null) return parsed as StoredFactors;
+  if (!Array.isArray(parsed)) {
+    throw new Error('score version: factors is not a list, but contributions are stored');
+  }
+  const labels = parsed as StoredFactorLabels;
+  if (contributions.length !== labels.length + 1) {
+    throw new Error(
+      `score version: ${contributions.length} numbers stored for ${labels.length} factors ` +
+        '(expected the baseline and one per factor)'
+    );
+  }
+  return {
+    baseline: contributions[0] as number,
+    contributions: labels.map((f, i) => ({
+      feature: f.feature,
+      label: f.label,
+      contribution: contributions[i + 1] as number
+    }))
+  };
+}
+
+/**
+ * The full explanation of a stored version (raising / lowering derived if absent), from its
+ * factors and contributions columns (see storedDocument), or from a document itself.
+ */
+export function explanationFromStored(
+  factors: StoredFactors | string,
+  contributions: number[] | null = null
+): Explanation {
+  const stored = storedDocument(factors, contributions);
+  const list = stored.contributions;
   return {
     baseline: stored.baseline,
-    contributions,
-    raising: stored.raising ?? topFactors(contributions, 1),
-    lowering: stored.lowering ?? topFactors(contributions, -1)
+    contributions: list,
+    raising: stored.raising ?? topFactors(list, 1),
+    lowering: stored.lowering ?? topFactors(list, -1)
   };
 }
 
@@ -115,16 +154,20 @@ export const latestScoreOfDeal = (sql: Queryable) =>
  */
 export async function drawScoreVersionIds(sql: Queryable, count: number): Promise<string[]> {
   if (count <= 0) return [];
-  const rows = await sql<{ id: string }[]>`
-    SELECT nextval('score_versions_id_seq')::text AS id FROM generate_series(1, ${count}::int)`;
-  return rows.map((r) => r.id);
+  // One text value rather than a row per id: reading 10,000 rows cost more than drawing them.
+  const [row] = await sql<{ ids: string }[]>`
+    SELECT string_agg(nextval('score_versions_id_seq')::text, ',') AS ids
+    FROM generate_series(1, ${count}::int)`;
+  const ids = (row?.ids ?? '').split(',');
+  if (ids.length !== count) throw new Error(`drew ${ids.length} score version ids, not ${count}`);
+  return ids;
 }
 
 // The factors column is the hot part of a batch write. It is encoded straight into the COPY
-// buffer, as JSON.stringify(storedFactors(e)) would print it, from fragments encoded once:
-// `{"feature":F,"label":L,"contribution":` for each (feature, label) seen before (most labels
-// are shared: they depend on the model's tables, not the deal), so per factor only the number
-// is formatted. Labels new for nearly every deal (the amount's) stop being cached.
+// buffer, as JSON.stringify(factorLabels(e)) would print it, from fragments encoded once:
+// `{"feature":F,"label":L}` for each (feature, label) seen before (most labels are shared:
+// they depend on the model's tables, not the deal). Labels new for nearly every deal (the
+// amount's) stop being cached. The numbers go to the contributions column as binary doubles.
 function needsJsonEscape(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
@@ -138,23 +181,24 @@ function jsonString(value: string): string {
   return needsJsonEscape(value) ? JSON.stringify(value) : `"${value}"`;
 }
 
-const jsonNumber = (x: number): string => (Number.isFinite(x) ? String(x) : 'null');
+/** What the factors column stores of an explanation: each factor's feature and label. */
+export function factorLabels(e: Explanation): StoredFactorLabels {
+  return e.contributions.map((f) => ({ feature: f.feature, label: f.label }));
+}
 
-/** The stored factors document of an explanation: its baseline and contributions. */
-export function storedFactors(e: Explanation): StoredFactors {
-  return { baseline: e.baseline, contributions: e.contributions };
+/** What the contributions column stores of an explanation: the baseline, then each factor's. */
+export function contributionNumbers(e: Explanation): number[] {
+  return [e.baseline, ...e.contributions.map((f) => f.contribution)];
 }
 
 /** `{"feature":F,"label":` per feature. */
 const featurePrefixes = new Map<string, Buffer>();
-/** `{"feature":F,"label":L,"contribution":` per feature and label (see RecurringValues). */
+/** `{"feature":F,"label":L}` per feature and label (see RecurringValues). */
 const factorFragments = new RecurringValues<Buffer>(8_192);
-const BASELINE_OPEN = Buffer.from('{"baseline":');
-const CONTRIBUTIONS_OPEN = Buffer.from(',"contributions":[');
-const CONTRIBUTION_KEY = Buffer.from(',"contribution":');
+const LIST_OPEN = Buffer.from('[');
 const COMMA = Buffer.from(',');
 const FACTOR_CLOSE = Buffer.from('}');
-const DOCUMENT_CLOSE = Buffer.from(']}');
+const LIST_CLOSE = Buffer.from(']');
 
 function featurePrefix(feature: string): Buffer {
   let prefix = featurePrefixes.get(feature);
@@ -166,12 +210,10 @@ function featurePrefix(feature: string): Buffer {
   return prefix;
 }
 
-/** Writes one factors document (storedFactors(e) as JSON) as a text field of the row. */
+/** Writes the factors column of one version (factorLabels(e) as JSON) as a text field. */
 export function writeFactorsJson(out: BinaryRowWriter, e: Explanation): void {
   const start = out.beginField();
-  out.raw(BASELINE_OPEN);
-  out.ascii(jsonNumber(e.baseline));
-  out.raw(CONTRIBUTIONS_OPEN);
+  out.raw(LIST_OPEN);
   const list = e.contributions;
   for (let i = 0; i < list.length; i++) {
     const factor = list[i] as Factor;
@@ -181,30 +223,37 @@ export function writeFactorsJson(out: BinaryRowWriter, e: Explanation): void {
     else if (!factorFragments.caching(factor.feature)) {
       out.raw(featurePrefix(factor.feature));
       out.utf8(jsonString(factor.label));
-      out.raw(CONTRIBUTION_KEY);
+      out.raw(FACTOR_CLOSE);
     } else {
       const fragment = Buffer.concat([
         featurePrefix(factor.feature),
         Buffer.from(jsonString(factor.label)),
-        CONTRIBUTION_KEY
+        FACTOR_CLOSE
       ]);
       factorFragments.set(factor.feature, factor.label, fragment);
       out.raw(fragment);
     }
-    out.ascii(jsonNumber(factor.contribution));
-    out.raw(FACTOR_CLOSE);
   }
-  out.raw(DOCUMENT_CLOSE);
+  out.raw(LIST_CLOSE);
+  out.endField(start);
+}
+
+/** Writes the contributions column of one version (contributionNumbers(e)) as a float8[]. */
+export function writeContributions(out: BinaryRowWriter, e: Explanation): void {
+  const list = e.contributions;
+  const start = out.float8ArrayStart(list.length + 1);
+  out.float8Element(e.baseline);
+  for (let i = 0; i < list.length; i++) out.float8Element((list[i] as Factor).contribution);
   out.endField(start);
 }
 
 /** Fields per score_versions row, in SCORE_VERSION_COLUMNS order. */
-const FIELDS = 18;
+const FIELDS = 19;
 const SCORE_VERSION_COLUMNS = `id, org_id, deal_id, version, probability, risk_band, confidence,
-  method, factors, rsfs, rsfs_band, rsfs_sample_size, rsfs_low, rsfs_high, model_version_id,
-  result_hash, source_modstamp, scored_at`;
-/** Typical encoded row (most of it the factors document), to size a slice's buffer. */
-const ROW_BYTES_GUESS = 1_200;
+  method, factors, contributions, rsfs, rsfs_band, rsfs_sample_size, rsfs_low, rsfs_high,
+  model_version_id, result_hash, source_modstamp, scored_at`;
+/** Typical encoded row (most of it the factors list), to size a slice's buffer. */
+const ROW_BYTES_GUESS = 1_000;
 
 /** Encoded org ids, bands, confidences and methods (a handful of distinct values). */
 const encodedValues = new Map<string, Buffer>();
@@ -235,6 +284,7 @@ export function prepareScoreVersions(
     out.cachedText(r.confidence, encodedValues);
     out.cachedText(r.method, encodedValues);
     writeFactorsJson(out, r.explanation);
+    writeContributions(out, r.explanation);
     if (f) {
       out.float8(f.rsfs);
       out.cachedText(f.band, encodedValues);
@@ -288,6 +338,17 @@ export async function insertScoreVersions(
           .join(',')
       )
       .join(',');
+  // The batch's id range bounds the scan of deals: without it the planner's merge join read
+  // deals_pkey from the org's first deal on, every batch (measured: 150,000 index entries for
+  // the 15th batch of 10,000, and more for each later one).
+  let lowest = Infinity;
+  let highest = -Infinity;
+  for (const g of groups) {
+    for (const id of g.dealIds) {
+      if (id < lowest) lowest = id;
+      if (id > highest) highest = id;
+    }
+  }
   const moved = await sql<{ id: string }[]>`
     UPDATE deals d
     SET latest_score_id = u.id, latest_score_hash = u.hash, latest_score_version = u.version
@@ -299,6 +360,7 @@ export async function insertScoreVersions(
       string_to_array(${csv((g) => g.versions)}, ',')::int[])
       AS u(deal_id, prev_id, id, hash, version)
     WHERE d.id = u.deal_id AND d.org_id = ${orgId}
+      AND d.id BETWEEN ${lowest} AND ${highest}
       AND d.latest_score_id IS NOT DISTINCT FROM u.prev_id
     RETURNING d.id`;
   if (moved.length === 0) return [];
@@ -339,6 +401,8 @@ export async function insertFewScoreVersions(
 ): Promise<WrittenScoreVersion[]> {
   if (items.length === 0) return [];
   const col = <T>(f: (v: NewScoreVersion) => T): T[] => items.map(f);
+  // Each version's contributions go as a float8[] literal: String(x) is the shortest text that
+  // parses back to the same double.
   const rows = await sql<{ id: string; deal_id: string; version: number }[]>`
     WITH input AS MATERIALIZED (
       SELECT nextval('score_versions_id_seq') AS id, u.*
@@ -346,15 +410,17 @@ export async function insertFewScoreVersions(
         ${col((v) => v.version)}::int[], ${col((v) => v.result.probability)}::float8[],
         ${col((v) => v.result.riskBand)}::text[], ${col((v) => v.result.confidence)}::text[],
         ${col((v) => v.result.method)}::text[],
-        ${col((v) => JSON.stringify(storedFactors(v.result.explanation)))}::text[],
+        ${col((v) => JSON.stringify(factorLabels(v.result.explanation)))}::text[],
+        ${col((v) => `{${contributionNumbers(v.result.explanation).join(',')}}`)}::text[],
         ${col((v) => v.result.rsfs?.rsfs ?? null)}::float8[],
         ${col((v) => v.result.rsfs?.band ?? null)}::text[],
         ${col((v) => v.result.rsfs?.n ?? null)}::int[],
         ${col((v) => v.result.rsfs?.low ?? null)}::float8[],
         ${col((v) => v.result.rsfs?.high ?? null)}::float8[], ${col((v) => v.resultHash)}::text[],
         ${col((v) => v.sourceModstamp?.toISOString() ?? null)}::text[])
-        AS u(deal_id, prev_id, version, probability, risk_band, confidence, method, factors, rsfs,
-          rsfs_band, rsfs_n, rsfs_low, rsfs_high, result_hash, source_modstamp)
+        AS u(deal_id, prev_id, version, probability, risk_band, confidence, method, factors,
+          contributions, rsfs, rsfs_band, rsfs_n, rsfs_low, rsfs_high, result_hash,
+          source_modstamp)
     ), moved AS (
       UPDATE deals d
       SET latest_score_id = i.id, latest_score_hash = i.result_hash,
@@ -365,10 +431,10 @@ export async function insertFewScoreVersions(
       RETURNING d.id
     )
     INSERT INTO score_versions (id, org_id, deal_id, version, probability, risk_band, confidence,
-      method, factors, rsfs, rsfs_band, rsfs_sample_size, rsfs_low, rsfs_high, model_version_id,
-      result_hash, source_modstamp, scored_at)
+      method, factors, contributions, rsfs, rsfs_band, rsfs_sample_size, rsfs_low, rsfs_high,
+      model_version_id, result_hash, source_modstamp, scored_at)
     SELECT i.id, ${orgId}, i.deal_id, i.version, i.probability, i.risk_band, i.confidence,
-      i.method, i.factors, i.rsfs, i.rsfs_band, i.rsfs_n, i.rsfs_low, i.rsfs_high,
+      i.method, i.factors, i.contributions::float8[], i.rsfs, i.rsfs_band, i.rsfs_n, i.rsfs_low, i.rsfs_high,
       ${opts.modelVersionId}::int, i.result_hash, i.source_modstamp::timestamptz,
       ${opts.scoredAt.toISOString()}::timestamptz
     FROM input i JOIN moved m ON m.id = i.deal_id
@@ -428,6 +494,8 @@ interface VersionRow {
   method: ScoreMethod;
   /** The factors column's JSON text. */
   factors: string;
+  /** The contributions column (null before migration 0014). */
+  contributions: number[] | null;
   rsfs: number | null;
   rsfs_band: RsfsBand | null;
   rsfs_sample_size: number | null;
@@ -448,7 +516,7 @@ function toVersion(r: VersionRow): ScoreVersionRecord {
     riskBand: r.risk_band,
     confidence: r.confidence,
     method: r.method,
-    factors: explanationFromStored(r.factors),
+    factors: explanationFromStored(r.factors, r.contributions),
     rsfs: r.rsfs,
     rsfsBand: r.rsfs_band,
     rsfsSampleSize: r.rsfs_sample_size,
@@ -521,6 +589,8 @@ interface LatestRow {
   method: ScoreMethod;
   /** The factors column's JSON text. */
   factors: string;
+  /** The contributions column (null before migration 0014). */
+  contributions: number[] | null;
   version: number;
   scored_at: string | Date;
 }
@@ -539,7 +609,7 @@ function toLatest(r: LatestRow): LatestScoreRow {
     rsfsSampleSize: r.rsfs_sample_size,
     confidence: r.confidence,
     method: r.method,
-    factors: explanationFromStored(r.factors),
+    factors: explanationFromStored(r.factors, r.contributions),
     version: r.version,
     scoredAt: asDate(r.scored_at)
   };
@@ -559,7 +629,7 @@ export async function forEachLatestScore(
   const open = opts.openOnly ? sql`AND d.outcome IS NULL` : sql``;
   const cursor = sql<LatestRow[]>`
     SELECT d.id, d.external_id, d.owner_id, d.industry, d.amount, s.probability, s.risk_band, s.rsfs,
-      s.rsfs_band, s.rsfs_sample_size, s.confidence, s.method, s.factors, s.version, s.scored_at
+      s.rsfs_band, s.rsfs_sample_size, s.confidence, s.method, s.factors, s.contributions, s.version, s.scored_at
     FROM deals d JOIN score_versions s ON ${latestScoreOfDeal(sql)}
     WHERE d.org_id = ${orgId} AND d.deleted_at IS NULL ${open}
     ORDER BY d.id`.cursor(opts.batch ?? 5_000);
@@ -574,7 +644,7 @@ export async function listRiskiestOpenDeals(
 ): Promise<LatestScoreRow[]> {
   const rows = await database.sql<LatestRow[]>`
     SELECT d.id, d.external_id, d.owner_id, d.industry, d.amount, s.probability, s.risk_band, s.rsfs,
-      s.rsfs_band, s.rsfs_sample_size, s.confidence, s.method, s.factors, s.version, s.scored_at
+      s.rsfs_band, s.rsfs_sample_size, s.confidence, s.method, s.factors, s.contributions, s.version, s.scored_at
     FROM deals d JOIN score_versions s ON ${latestScoreOfDeal(database.sql)}
     WHERE d.org_id = ${orgId} AND d.deleted_at IS NULL AND d.outcome IS NULL
     ORDER BY CASE s.risk_band WHEN 'HIGH' THEN 0 WHEN 'MEDIUM' THEN 1 ELSE 2 END,
