@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { noDelaySocketFactory, openDatabase } from './client.ts';
 
@@ -36,6 +39,7 @@ describe('the pool and its sockets', () => {
 
   test('the factory connects to each host in turn, on its own port', async () => {
     const seen: number[] = [];
+    const pair: Server[] = [];
     const ports: number[] = [];
     for (let i = 0; i < 2; i++) {
       const server = createServer((s) => {
@@ -43,19 +47,36 @@ describe('the pool and its sockets', () => {
         s.destroy();
       });
       servers.push(server);
+      pair.push(server);
       ports.push(await listen(server));
     }
     const open = noDelaySocketFactory();
     const target = { host: ['127.0.0.1', '127.0.0.1'], port: ports };
-    const sockets: Socket[] = [];
     for (let i = 0; i < 3; i++) {
+      const accepted = Promise.race(pair.map((server) => once(server, 'connection')));
       const socket = open(target);
-      sockets.push(socket);
-      await once(socket, 'connect');
+      await accepted; // one of the two servers took it (which one: `seen`)
+      socket.destroy();
     }
-    await new Promise((r) => setImmediate(r));
-    for (const s of sockets) s.destroy();
-    assert.deepEqual(seen.sort(), [0, 0, 1]);
+    assert.deepEqual(seen, [0, 1, 0]);
+  });
+
+  test('a Unix socket path (a host given as a directory) is connected to as such', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'di-client-'));
+    const path = join(dir, '.s.PGSQL.5432');
+    const server = createServer((s) => s.destroy());
+    servers.push(server);
+    server.listen(path);
+    await once(server, 'listening');
+    try {
+      const accepted = once(server, 'connection');
+      const socket = noDelaySocketFactory()({ host: [dir], port: [5432], path });
+      await Promise.all([accepted, once(socket, 'connect')]);
+      socket.destroy();
+    } finally {
+      server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('a refused connection fails with the reason, not a hang', async () => {
