@@ -59,6 +59,13 @@ describe('the pool and its sockets', () => {
       socket.destroy();
     }
     assert.deepEqual(seen, [0, 1, 0]);
+    // The host stays on the socket, where postgres.js takes TLS's server name from.
+    const socket = open({ host: ['db.example.internal'], port: [5433] }) as Socket & {
+      host?: string;
+    };
+    socket.on('error', () => {}); // the name does not resolve here; only the field matters
+    assert.equal(socket.host, 'db.example.internal');
+    socket.destroy();
   });
 
   test('a Unix socket path (a host given as a directory) is connected to as such', async () => {

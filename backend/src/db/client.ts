@@ -39,7 +39,10 @@ export function noDelaySocketFactory(): (target: SocketTarget) => Socket {
   return ({ host, port, path }) => {
     if (path) return connect({ path });
     const i = next++ % host.length;
-    return connect({ host: host[i] ?? 'localhost', port: port[i] ?? 5432, noDelay: true });
+    const target = { host: host[i] ?? 'localhost', port: port[i] ?? 5432 };
+    // postgres.js reads socket.host for TLS's server name (SNI, certificate check), as it sets
+    // on the sockets it opens itself.
+    return Object.assign(connect({ ...target, noDelay: true }), target);
   };
 }
 
