@@ -95,13 +95,6 @@ const outboxWritten = (recordKey: string) => async () => {
   return rows[0]?.status === 'done' ? true : undefined;
 };
 
-const outboxCaughtUp = (recordKey: string) => async () => {
-  const rows = await db.sql`
-    SELECT status, payload_hash = written_hash AS same FROM writeback_outbox
-    WHERE org_id = ${org.orgId} AND object_type = 'Opportunity' AND record_key = ${recordKey}`;
-  return rows[0]?.status === 'done' && rows[0]?.same === true ? true : undefined;
-};
-
 const inboxDone = (eventId: string) => async () => {
   const rows = await db.sql`
     SELECT status FROM webhook_inbox WHERE org_id = ${org.orgId} AND event_id = ${eventId}`;
@@ -234,8 +227,9 @@ describe('webhook to Salesforce', () => {
     assert.equal(row?.amount, 120_000);
     const score = await latestScore(deal.recordId);
     // Both scores can round to the same percent, so the field alone cannot tell the second write
-    // has landed: wait for the outbox row to hold the later payload, written.
-    await waitFor('the later payload written', outboxCaughtUp(deal.recordId));
+    // has landed. The outbox row holds the later payload once the event is done, and is done
+    // only when that payload is written: wait for it.
+    await waitFor('the later payload written', outboxWritten(deal.recordId));
     await waitFor('the later score in Salesforce', () =>
       org.sf!.get('Opportunity', deal.recordId)?.Win_Probability__c ===
       percent(score!.probability as number, 'p')

@@ -165,8 +165,8 @@ export class BinaryRowWriter {
 
   /**
    * Starts a float8[] field of `count` elements (one dimension, no NULLs): write each with
-   * float8Element, then pass the returned start to endField. The layout is array_send's
-   * (Postgres's arrayfuncs.c): a header, then each element with its length.
+   * float8 (an element is laid out as a field: its length, then its bytes), then pass the
+   * returned start to endField. The layout is array_send's (Postgres's arrayfuncs.c).
    */
   float8ArrayStart(count: number): number {
     const start = this.beginField();
@@ -180,14 +180,6 @@ export class BinaryRowWriter {
     v.setInt32(at + 16, 1); // lower bound
     this.at = at + 20;
     return start;
-  }
-
-  /** One element of the float8[] begun with float8ArrayStart. */
-  float8Element(value: number): void {
-    this.room(12);
-    this.view.setInt32(this.at, 8);
-    this.view.setFloat64(this.at + 4, value);
-    this.at += 12;
   }
 
   timestamptz(value: Date, what: string): void {

@@ -242,8 +242,8 @@ export function writeFactorsJson(out: BinaryRowWriter, e: Explanation): void {
 export function writeContributions(out: BinaryRowWriter, e: Explanation): void {
   const list = e.contributions;
   const start = out.float8ArrayStart(list.length + 1);
-  out.float8Element(e.baseline);
-  for (let i = 0; i < list.length; i++) out.float8Element((list[i] as Factor).contribution);
+  out.float8(e.baseline);
+  for (let i = 0; i < list.length; i++) out.float8((list[i] as Factor).contribution);
   out.endField(start);
 }
 
